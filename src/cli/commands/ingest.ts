@@ -1,0 +1,46 @@
+import { parseCommand, settingsFrom, settingsOptions } from '../args.ts'
+import { connectStore, resolveEndpoints } from '../endpoints.ts'
+import { untilSignal } from '../lifecycle.ts'
+import { Ingest } from '../../ingest/index.ts'
+import { kafkaConnection } from '../../kafka/options.ts'
+import { ensureTopics } from '../../kafka/topics.ts'
+import type { Settings } from '../../config/index.ts'
+import type { Logger } from '../../log.ts'
+import { migrate, type Store } from '../../store/index.ts'
+
+export const usage = `vitals ingest
+
+Consumes the metrics topic as a member of the ingest consumer group and stores every event in
+ClickHouse; run several to share the partitions. Stops cleanly on SIGINT or SIGTERM.`
+
+/** Migrates the schema, makes sure the topics exist, and starts consuming. */
+export async function startIngest (settings: Settings, log: Logger): Promise<{ ingest: Ingest, store: Store }> {
+  const store = await connectStore(settings)
+  await migrate(store, log)
+  const connection = kafkaConnection(settings.kafka, 'ingest')
+  await ensureTopics(connection, [
+    { name: settings.kafka.topic, partitions: settings.kafka.partitions },
+    { name: settings.kafka.deadLetterTopic, partitions: 1 }
+  ], log)
+  const ingest = new Ingest({
+    connection,
+    settings: settings.ingest,
+    topic: settings.kafka.topic,
+    deadLetterTopic: settings.kafka.deadLetterTopic,
+    store,
+    log
+  })
+  await ingest.start()
+  return { ingest, store }
+}
+
+export async function ingestCommand (argv: string[], log: Logger): Promise<number> {
+  const { values } = parseCommand('ingest', argv, settingsOptions)
+  const { settings } = await resolveEndpoints(settingsFrom(values), log, { start: false })
+  const stopping = untilSignal(log)
+  const { ingest, store } = await startIngest(settings, log)
+  await stopping
+  await ingest.stop()
+  await store.close()
+  return ingest.failure === undefined ? 0 : 1
+}

@@ -1,0 +1,78 @@
+import { parseCommand, parseDuration, settingsFrom, settingsOptions } from '../args.ts'
+import { resolveEndpoints } from '../endpoints.ts'
+import { untilSignal } from '../lifecycle.ts'
+import { renderHosts } from '../live-view.ts'
+import { startIngest } from './ingest.ts'
+import { startAgent } from '../../agent/agent.ts'
+import { setLogLevel, type Logger } from '../../log.ts'
+import type { LevelWithSilent } from 'pino'
+import { stopStack } from '../../stack/index.ts'
+import { latestPerHost, type Store } from '../../store/index.ts'
+
+export const usage = `vitals up [--interval 10s] [--config FILE] [--set key=value ...]
+
+Runs the whole pipeline on this machine: the local Kafka and ClickHouse (unless
+VITALS_KAFKA_BROKERS and VITALS_CLICKHOUSE_URL point elsewhere), the agent, ingest, and a live
+view of the newest sample per host. Ctrl+C stops everything, flushing what each part holds.`
+
+export async function upCommand (argv: string[], log: Logger): Promise<number> {
+  const { values } = parseCommand('up', argv, { ...settingsOptions, interval: { type: 'string' } })
+  const extra = values.interval === undefined ? []
+    : [`agent.intervalMs=${parseDuration('--interval', values.interval)}`]
+  const interactive = process.stdout.isTTY === true
+  // The live view owns an interactive terminal; only warnings and errors are logged over it.
+  if (interactive && values['log-level'] === undefined && process.env.VITALS_LOG_LEVEL === undefined) {
+    setLogLevel('warn')
+  }
+  const configured = settingsFrom(values, extra)
+  if (!interactive || values['log-level'] !== undefined) {
+    setLogLevel(configured.log.level as LevelWithSilent)
+  }
+
+  const stopping = untilSignal(log)
+  const { settings, startedStack } = await resolveEndpoints(configured, log, {
+    start: true, onProgress: (line) => process.stderr.write(`${line}\n`)
+  })
+
+  const { ingest, store } = await startIngest(settings, log)
+  const agent = await startAgent(settings, log)
+  const view = startLiveView(store, interactive, log)
+
+  await stopping
+  const started = Date.now()
+  clearInterval(view)
+  const undelivered = await agent.stop(5000)
+  await ingest.stop(5000)
+  await store.close()
+  if (startedStack) {
+    await stopStack(settings.stack.home, { log, timeoutMs: 8000 })
+  }
+  log.info({ ms: Date.now() - started, undelivered }, 'vitals stopped')
+  return undelivered === 0 && ingest.failure === undefined ? 0 : 1
+}
+
+function startLiveView (store: Store, interactive: boolean, log: Logger): NodeJS.Timeout {
+  let last = ''
+  let busy = false
+  const refresh = async () => {
+    if (busy) return
+    busy = true
+    try {
+      const hosts = await latestPerHost(store)
+      const stamp = hosts.map((host) => `${host.host_id}@${host.time}`).join(',')
+      if (interactive) {
+        process.stdout.write(`\x1b[H\x1b[2J${renderHosts(hosts)}\n\nCtrl+C stops everything.\n`)
+      } else if (stamp !== last) {
+        // A pipe or a log file gets a new table only when a new sample is stored.
+        process.stdout.write(`${renderHosts(hosts)}\n\n`)
+      }
+      last = stamp
+    } catch (error) {
+      log.debug({ error: (error as Error).message }, 'live view query failed')
+    } finally {
+      busy = false
+    }
+  }
+  void refresh()
+  return setInterval(() => void refresh(), 2000)
+}

@@ -1,0 +1,65 @@
+import type { Settings } from '../config/index.ts'
+import { ErrorCodes, UserError } from '../errors.ts'
+import type { Logger } from '../log.ts'
+import { stackStatus, startStack } from '../stack/index.ts'
+import { Store } from '../store/index.ts'
+
+export interface Resolved {
+  settings: Readonly<Settings>
+  /** Whether this process started the local stack (and so should stop it). */
+  startedStack: boolean
+  usesStack: boolean
+}
+
+function needsStack (settings: Settings): boolean {
+  return settings.kafka.brokers.length === 0 || settings.clickhouse.url === ''
+}
+
+/**
+ * Fills in the endpoints that the settings leave empty from the local stack. With `start`, a
+ * stack that is not running is started; otherwise its absence is a clear error.
+ */
+export async function resolveEndpoints (settings: Readonly<Settings>, log: Logger,
+  options: { start: boolean, onProgress?: (line: string) => void }): Promise<Resolved> {
+  if (!needsStack(settings)) {
+    return { settings, startedStack: false, usesStack: false }
+  }
+
+  let startedStack = false
+  const status = await stackStatus(settings.stack.home)
+  let state = status.state
+  if (!status.running) {
+    if (!options.start) {
+      throw new UserError(ErrorCodes.USAGE, 'no Kafka or ClickHouse is configured and the local ' +
+        'stack is not running: start it with `vitals stack start`, or set VITALS_KAFKA_BROKERS ' +
+        'and VITALS_CLICKHOUSE_URL')
+    }
+    const started = await startStack({ home: settings.stack.home, log, onProgress: options.onProgress })
+    state = started.state
+    startedStack = !started.reused
+  }
+  if (state === undefined) {
+    throw new UserError(ErrorCodes.STACK_PROCESS, `the local stack in ${settings.stack.home} has no state`)
+  }
+
+  const merged: Settings = structuredClone(settings) as Settings
+  if (merged.kafka.brokers.length === 0) {
+    merged.kafka.brokers = [state.kafka.bootstrap]
+  }
+  if (merged.clickhouse.url === '') {
+    merged.clickhouse.url = state.clickhouse.url
+    merged.clickhouse.user = state.clickhouse.user
+    merged.clickhouse.password = state.clickhouse.password
+  }
+  return { settings: Object.freeze(merged), startedStack, usesStack: true }
+}
+
+export async function connectStore (settings: Settings): Promise<Store> {
+  try {
+    return await Store.connect(settings.clickhouse)
+  } catch (error) {
+    throw new UserError(ErrorCodes.STORE_UNAVAILABLE,
+      `cannot reach ClickHouse at ${settings.clickhouse.url} as ${settings.clickhouse.user}: ` +
+      (error as Error).message.split('\n')[0])
+  }
+}

@@ -1,0 +1,74 @@
+import { isUserError } from '../errors.ts'
+import { componentLogger, flushLogs } from '../log.ts'
+import { VITALS_VERSION } from '../version.ts'
+import { agentCommand, usage as agentUsage } from './commands/agent.ts'
+import { ingestCommand, usage as ingestUsage } from './commands/ingest.ts'
+import { migrateCommand, usage as migrateUsage } from './commands/migrate.ts'
+import { sqlCommand, usage as sqlUsage } from './commands/sql.ts'
+import { stackCommand, usage as stackUsage } from './commands/stack.ts'
+import { upCommand, usage as upUsage } from './commands/up.ts'
+
+type Command = (argv: string[], log: ReturnType<typeof componentLogger>) => Promise<number>
+
+const commands: Record<string, { run: Command, usage: string }> = {
+  up: { run: upCommand, usage: upUsage },
+  agent: { run: agentCommand, usage: agentUsage },
+  ingest: { run: ingestCommand, usage: ingestUsage },
+  stack: { run: stackCommand, usage: stackUsage },
+  sql: { run: sqlCommand, usage: sqlUsage },
+  migrate: { run: migrateCommand, usage: migrateUsage }
+}
+
+const overview = `vitals ${VITALS_VERSION}: server performance and health monitor
+
+Usage: vitals <command> [options]
+
+Commands:
+  up        run the whole pipeline on this machine with a live view
+  agent     sample this machine and publish to Kafka
+  ingest    consume from Kafka and store in ClickHouse
+  stack     start, stop or inspect the local Kafka and ClickHouse
+  sql       run a read-only query against ClickHouse
+  migrate   create or update the ClickHouse schema
+
+Every command takes --config FILE (YAML), --set key=value and --log-level LEVEL; settings can
+also come from VITALS_* environment variables. \`vitals <command> --help\` says more.`
+
+async function main (argv: string[]): Promise<number> {
+  const [name, ...rest] = argv
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(`${overview}\n`)
+    return name === undefined ? 2 : 0
+  }
+  if (name === '--version' || name === '-v') {
+    process.stdout.write(`${VITALS_VERSION}\n`)
+    return 0
+  }
+
+  const command = commands[name]
+  if (command === undefined) {
+    process.stderr.write(`vitals: unknown command ${JSON.stringify(name)}\n\n${overview}\n`)
+    return 2
+  }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    process.stdout.write(`${command.usage}\n`)
+    return 0
+  }
+  return await command.run(rest, componentLogger(name))
+}
+
+try {
+  process.exitCode = await main(process.argv.slice(2))
+} catch (error) {
+  if (isUserError(error)) {
+    process.stderr.write(`vitals: ${error.message}\n`)
+    process.exitCode = 2
+  } else {
+    componentLogger('cli').fatal({ err: error }, 'vitals failed')
+    process.exitCode = 1
+  }
+} finally {
+  flushLogs()
+}
+// Clients may hold sockets or timers open after a clean stop; the command is done.
+setTimeout(() => process.exit(), 200).unref()

@@ -1,0 +1,3 @@
+export * from './schema.ts'
+export { encodeEvent, decodeEvent, RejectReasons, type Decoded, type DecodeLimits,
+  type RejectReason } from './codec.ts'
