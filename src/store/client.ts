@@ -1,4 +1,5 @@
-import { createClient, type ClickHouseClient, type ClickHouseSettings } from '@clickhouse/client'
+import { ClickHouseLogLevel, createClient, type ClickHouseClient, type ClickHouseSettings }
+  from '@clickhouse/client'
 import { featuresOf, parseVersion, type Features, type ServerVersion } from './features.ts'
 import { bindLiterals, identifier, type ParamValue } from './sql.ts'
 
@@ -40,6 +41,9 @@ export class Store {
       password: config.password,
       request_timeout: config.requestTimeoutMs,
       application: 'vitals',
+      // Failures reach the caller as errors, which decides what is worth logging; the client's
+      // own log would print each one a second time, with a stack, on stderr.
+      log: { level: ClickHouseLogLevel.OFF },
       // The database may not exist yet: every statement names it explicitly.
       database: 'default'
     })

@@ -1,0 +1,60 @@
+import { randomBytes } from 'node:crypto'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { after } from 'node:test'
+import { defaultSettings, type Settings } from '../../src/config/index.ts'
+import { startStack, stopStack, type StackState } from '../../src/stack/index.ts'
+
+let own: Promise<StackState> | undefined
+
+/**
+ * The stack integration tests run against: the one `npm test` started (VITALS_TEST_STACK), or,
+ * when a test file runs on its own, a stack of its own that is stopped after the file.
+ */
+export async function testStack (): Promise<StackState> {
+  const shared = process.env.VITALS_TEST_STACK
+  if (shared !== undefined && shared !== '') {
+    return JSON.parse(shared) as StackState
+  }
+  own ??= (async () => {
+    const home = await mkdtemp(join(tmpdir(), 'vitals-test-'))
+    after(async () => {
+      await stopStack(home, { timeoutMs: 30_000 })
+      await rm(home, { recursive: true, force: true })
+    })
+    return (await startStack({ home })).state
+  })()
+  return await own
+}
+
+/** Settings pointing at the test stack, with a topic, database and group of their own. */
+export async function isolatedSettings (overrides: (settings: Settings) => void = () => {}):
+  Promise<Settings> {
+  const state = await testStack()
+  const suffix = randomBytes(4).toString('hex')
+  const settings = defaultSettings()
+  settings.kafka.brokers = [state.kafka.bootstrap]
+  settings.kafka.topic = `vitals-test-${suffix}`
+  settings.kafka.deadLetterTopic = `vitals-test-${suffix}-dlq`
+  settings.kafka.partitions = 3
+  settings.clickhouse.url = state.clickhouse.url
+  settings.clickhouse.user = state.clickhouse.user
+  settings.clickhouse.password = state.clickhouse.password
+  settings.clickhouse.database = `vitals_test_${suffix}`
+  settings.ingest.groupId = `vitals-test-${suffix}`
+  settings.ingest.maxBatchMs = 200
+  overrides(settings)
+  return settings
+}
+
+/** Polls `probe` until it returns true or `timeoutMs` passes; returns the last answer. */
+export async function eventually (probe: () => Promise<boolean>, timeoutMs = 30_000,
+  everyMs = 250): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs
+  while (Date.now() < deadline) {
+    if (await probe()) return true
+    await new Promise((resolve) => setTimeout(resolve, everyMs))
+  }
+  return await probe()
+}
