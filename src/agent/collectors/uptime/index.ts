@@ -1,0 +1,2 @@
+export { parseUptime, parseBootTime } from './parse.ts'
+export { createUptimeCollector } from './collect.ts'
