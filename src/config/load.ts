@@ -181,10 +181,12 @@ function validate (settings: Tree, sources: Map<string, string>): void {
   }
 
   const key = error.path.split('/').filter((part) => part !== '').join('.')
+  const parent = key.split('.').slice(0, -1).join('.')
   const source = [...sources.keys()].reverse().find((known) => key === known ||
-    key.startsWith(`${known}.`) || known.startsWith(`${key}.`))
+    key.startsWith(`${known}.`) || known.startsWith(`${key}.`)) ??
+    [...sources.keys()].reverse().find((known) => parent !== '' && known.startsWith(`${parent}.`))
   const from = source === undefined ? '' : ` (from ${sources.get(source)})`
-  const secret = /password/i.test(key)
+  const secret = /password|sasl|clickhouse$|kafka$/i.test(key) || typeof error.value === 'object'
   const got = error.value === undefined || secret ? '' : `, got ${JSON.stringify(error.value)}`
   throw new ConfigError(key === '' ? 'settings' : key, `${describe(error.schema, error.message)}${got}${from}`)
 }

@@ -19,8 +19,10 @@ export const Sasl = Closed({
 
 export const Tls = Closed({
   enabled: Type.Boolean(),
-  caFile: Type.String({ description: 'PEM file of the CA that signed the server certificate' }),
-  rejectUnauthorized: Type.Boolean()
+  caFile: Type.Optional(Type.String({
+    description: 'PEM file of the CA that signed the server certificate; the system CAs if unset'
+  })),
+  rejectUnauthorized: Type.Optional(Type.Boolean({ description: 'true unless set to false' }))
 })
 
 export const SettingsSchema = Closed({

@@ -25,11 +25,25 @@ const contentErrorCodes = new Set([
 ])
 
 export function classifyStoreError (error: unknown): StoreFailure {
-  if (error instanceof ClickHouseError && contentErrorCodes.has(Number(error.code))) {
+  const code = serverErrorCode(error)
+  if (code !== undefined && contentErrorCodes.has(code)) {
     return 'reject'
   }
   // Everything else (refused connections, timeouts, authentication, a missing table or
   // database, memory limits, too many parts) is a condition of the server that an operator
   // or time can fix. Skipping rows on an error we do not recognise would lose data silently.
   return 'retry'
+}
+
+/**
+ * The server's error code. Current servers end the message with `(TYPE)`, which the client
+ * parses into a ClickHouseError; 18.16 words it as `Code: 27, e.displayText() = ...`, which
+ * reaches us as a plain Error.
+ */
+function serverErrorCode (error: unknown): number | undefined {
+  if (error instanceof ClickHouseError) {
+    return Number(error.code)
+  }
+  const match = error instanceof Error ? /^Code: (\d+)[.,]/.exec(error.message) : null
+  return match === null ? undefined : Number(match[1])
 }

@@ -20,14 +20,14 @@ export function kafkaConnection (kafka: Settings['kafka'], role: string): KafkaC
   }
   if (kafka.tls?.enabled === true) {
     let ca: Buffer | undefined
-    if (kafka.tls.caFile !== '') {
+    if (kafka.tls.caFile !== undefined && kafka.tls.caFile !== '') {
       try {
         ca = readFileSync(kafka.tls.caFile)
       } catch (error) {
         throw new ConfigError('kafka.tls.caFile', `cannot read ${kafka.tls.caFile}: ${(error as Error).message}`)
       }
     }
-    connection.tls = { ca, rejectUnauthorized: kafka.tls.rejectUnauthorized }
+    connection.tls = { ca, rejectUnauthorized: kafka.tls.rejectUnauthorized ?? true }
   }
   return connection
 }

@@ -24,7 +24,7 @@ export async function ensureTopics (connection: KafkaConnection, topics: TopicSp
         log.info({ topic: topic.name, partitions: topic.partitions }, 'topic created')
       } catch (error) {
         // Another process may have created it between the listing and the request.
-        if (!(await admin.listTopics()).includes(topic.name)) {
+        if (!alreadyExists(error)) {
           throw error
         }
       }
@@ -33,4 +33,9 @@ export async function ensureTopics (connection: KafkaConnection, topics: TopicSp
   } finally {
     await admin.close()
   }
+}
+
+function alreadyExists (error: unknown): boolean {
+  const causes = (error as { errors?: Array<{ apiId?: string }> }).errors ?? []
+  return causes.length > 0 && causes.every((cause) => cause.apiId === 'TOPIC_ALREADY_EXISTS')
 }

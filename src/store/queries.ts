@@ -15,47 +15,47 @@ export interface HostSummary {
 }
 
 /**
- * One row per host seen in the last `withinSeconds`, from its newest sample. Fullest disk and
- * network rates come from the rows of that same sample (its seq); loopback is left out of the
- * network figures.
+ * One row per host seen in the last `withinSeconds`, from its newest sample: a family that
+ * failed in that sample shows as null rather than an older value. Fullest disk and network
+ * rates come from the rows of that same sample; loopback is left out of the network figures.
  */
 export async function latestPerHost (store: Store, withinSeconds = 3600): Promise<HostSummary[]> {
-  const hosts = await store.query<Omit<HostSummary, 'fullest_disk_pct' | 'fullest_disk_mount' |
-    'rx_bytes_per_sec' | 'tx_bytes_per_sec'> & { seq: number }>(`
-SELECT
-  host_id,
-  argMax(hostname, time) AS hostname,
-  toString(max(time)) AS time,
-  argMax(seq, time) AS seq,
-  argMax(cpu_busy, time) AS cpu_busy,
-  argMax(mem_used_bytes, time) / argMax(mem_total_bytes, time) * 100 AS mem_used_pct,
-  argMax(uptime_seconds, time) AS uptime_seconds
+  const params = { within: withinSeconds }
+  // The newest sample of each host, as (host_id, time) pairs for the per-row tables.
+  const newest = `SELECT host_id, max(time) FROM ${store.table('host_samples')}
+    WHERE time > now() - {within:UInt32} GROUP BY host_id`
+
+  const hosts = await store.query<Omit<HostSummary, 'time' | 'fullest_disk_pct' | 'fullest_disk_mount' |
+    'rx_bytes_per_sec' | 'tx_bytes_per_sec'> & { sample_time: string }>(`
+SELECT host_id, hostname, toString(time) AS sample_time, cpu_busy,
+  mem_used_bytes / mem_total_bytes * 100 AS mem_used_pct, uptime_seconds
 FROM ${store.table('host_samples')}
 WHERE time > now() - {within:UInt32}
-GROUP BY host_id
-ORDER BY host_id`, { within: withinSeconds })
+ORDER BY host_id, time DESC
+LIMIT 1 BY host_id`, params)
 
-  const disks = await store.query<{ host_id: string, seq: number, mount: string, used_pct: number }>(`
-SELECT host_id, seq, argMax(mount, used_pct) AS mount, max(used_pct) AS used_pct
+  const disks = await store.query<{ host_id: string, mount: string, fullest_pct: number }>(`
+SELECT host_id, mount, used_pct AS fullest_pct
 FROM ${store.table('filesystem_samples')}
-WHERE time > now() - {within:UInt32}
-GROUP BY host_id, seq`, { within: withinSeconds })
+WHERE (host_id, time) IN (${newest})
+ORDER BY host_id, used_pct DESC
+LIMIT 1 BY host_id`, params)
 
-  const nets = await store.query<{ host_id: string, seq: number, rx: number | null, tx: number | null }>(`
-SELECT host_id, seq, sum(rx_bytes_per_sec) AS rx, sum(tx_bytes_per_sec) AS tx
+  const nets = await store.query<{ host_id: string, rx: number | null, tx: number | null }>(`
+SELECT host_id, sum(rx_bytes_per_sec) AS rx, sum(tx_bytes_per_sec) AS tx
 FROM ${store.table('interface_samples')}
-WHERE time > now() - {within:UInt32} AND interface != 'lo'
-GROUP BY host_id, seq`, { within: withinSeconds })
+WHERE (host_id, time) IN (${newest}) AND interface != 'lo'
+GROUP BY host_id`, params)
 
-  const key = (row: { host_id: string, seq: number }) => `${row.host_id}\u0000${row.seq}`
-  const diskBy = new Map(disks.map((row) => [key(row), row]))
-  const netBy = new Map(nets.map((row) => [key(row), row]))
-  return hosts.map(({ seq, ...host }) => {
-    const disk = diskBy.get(key({ host_id: host.host_id, seq }))
-    const net = netBy.get(key({ host_id: host.host_id, seq }))
+  const diskBy = new Map(disks.map((row) => [row.host_id, row]))
+  const netBy = new Map(nets.map((row) => [row.host_id, row]))
+  return hosts.map(({ sample_time: time, ...host }) => {
+    const disk = diskBy.get(host.host_id)
+    const net = netBy.get(host.host_id)
     return {
       ...host,
-      fullest_disk_pct: disk?.used_pct ?? null,
+      time,
+      fullest_disk_pct: disk?.fullest_pct ?? null,
       fullest_disk_mount: disk?.mount ?? '',
       rx_bytes_per_sec: net?.rx ?? null,
       tx_bytes_per_sec: net?.tx ?? null

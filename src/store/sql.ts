@@ -39,10 +39,20 @@ function literal (value: ParamValue, type: string): string {
     throw new Error(`an array cannot bind to ${type}`)
   }
 
-  if (/^(U?Int\d+|Float\d+)$/.test(type)) {
-    const number = Number(value)
-    if (!Number.isFinite(number) || (type.includes('Int') && !Number.isInteger(number))) {
-      throw new Error(`expected a number for ${type}, got ${JSON.stringify(value)}`)
+  if (/^U?Int\d+$/.test(type)) {
+    // Kept as text so that 64-bit values stay exact; the pattern admits nothing but digits.
+    const text = typeof value === 'number' && Number.isSafeInteger(value) ? String(value)
+      : typeof value === 'string' ? value : ''
+    const pattern = type.startsWith('U') ? /^\d+$/ : /^-?\d+$/
+    if (!pattern.test(text)) {
+      throw new Error(`expected ${type.startsWith('U') ? 'a non-negative' : 'an'} integer for ${type}, got ${JSON.stringify(value)}`)
+    }
+    return text
+  }
+  if (/^Float\d+$/.test(type)) {
+    const number = typeof value === 'string' && value.trim() !== '' ? Number(value) : value
+    if (typeof number !== 'number' || !Number.isFinite(number)) {
+      throw new Error(`expected a finite number for ${type}, got ${JSON.stringify(value)}`)
     }
     return String(number)
   }

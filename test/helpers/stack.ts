@@ -7,6 +7,14 @@ import { defaultSettings, type Settings } from '../../src/config/index.ts'
 import { startStack, stopStack, type StackState } from '../../src/stack/index.ts'
 
 let own: Promise<StackState> | undefined
+let ownHome: string | undefined
+
+// Registered while the test file is being loaded, so it runs once after all of the file's tests.
+after(async () => {
+  if (ownHome === undefined) return
+  await stopStack(ownHome, { timeoutMs: 30_000 })
+  await rm(ownHome, { recursive: true, force: true })
+})
 
 /**
  * The stack integration tests run against: the one `npm test` started (VITALS_TEST_STACK), or,
@@ -18,12 +26,8 @@ export async function testStack (): Promise<StackState> {
     return JSON.parse(shared) as StackState
   }
   own ??= (async () => {
-    const home = await mkdtemp(join(tmpdir(), 'vitals-test-'))
-    after(async () => {
-      await stopStack(home, { timeoutMs: 30_000 })
-      await rm(home, { recursive: true, force: true })
-    })
-    return (await startStack({ home })).state
+    ownHome = await mkdtemp(join(tmpdir(), 'vitals-test-'))
+    return (await startStack({ home: ownHome })).state
   })()
   return await own
 }
