@@ -1,10 +1,10 @@
-import { randomBytes } from 'node:crypto'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after } from 'node:test'
-import { defaultSettings, type Settings } from '../../src/config/index.ts'
+import type { Settings } from '../../src/config/index.ts'
 import { startStack, stopStack, type StackState } from '../../src/stack/index.ts'
+import { isolatedSettingsFor } from './isolated.ts'
 
 let own: Promise<StackState> | undefined
 let ownHome: string | undefined
@@ -35,18 +35,7 @@ export async function testStack (): Promise<StackState> {
 /** Settings pointing at the test stack, with a topic, database and group of their own. */
 export async function isolatedSettings (overrides: (settings: Settings) => void = () => {}):
   Promise<Settings> {
-  const state = await testStack()
-  const suffix = randomBytes(4).toString('hex')
-  const settings = defaultSettings()
-  settings.kafka.brokers = [state.kafka.bootstrap]
-  settings.kafka.topic = `vitals-test-${suffix}`
-  settings.kafka.deadLetterTopic = `vitals-test-${suffix}-dlq`
-  settings.kafka.partitions = 3
-  settings.clickhouse.url = state.clickhouse.url
-  settings.clickhouse.user = state.clickhouse.user
-  settings.clickhouse.password = state.clickhouse.password
-  settings.clickhouse.database = `vitals_test_${suffix}`
-  settings.ingest.groupId = `vitals-test-${suffix}`
+  const settings = isolatedSettingsFor(await testStack(), 'vitals-test')
   settings.ingest.maxBatchMs = 200
   overrides(settings)
   return settings
