@@ -6,6 +6,7 @@ import { ingestCommand, usage as ingestUsage } from './commands/ingest.ts'
 import { migrateCommand, usage as migrateUsage } from './commands/migrate.ts'
 import { sqlCommand, usage as sqlUsage } from './commands/sql.ts'
 import { stackCommand, usage as stackUsage } from './commands/stack.ts'
+import { statusCommand, usage as statusUsage } from './commands/status.ts'
 import { upCommand, usage as upUsage } from './commands/up.ts'
 
 type Command = (argv: string[], log: ReturnType<typeof componentLogger>) => Promise<number>
@@ -15,6 +16,7 @@ const commands: Record<string, { run: Command, usage: string }> = {
   agent: { run: agentCommand, usage: agentUsage },
   ingest: { run: ingestCommand, usage: ingestUsage },
   stack: { run: stackCommand, usage: stackUsage },
+  status: { run: statusCommand, usage: statusUsage },
   sql: { run: sqlCommand, usage: sqlUsage },
   migrate: { run: migrateCommand, usage: migrateUsage }
 }
@@ -27,6 +29,7 @@ Commands:
   up        run the whole pipeline on this machine with a live view
   agent     sample this machine and publish to Kafka
   ingest    consume from Kafka and store in ClickHouse
+  status    which hosts are up, late or down, and how complete their samples are
   stack     start, stop or inspect the local Kafka and ClickHouse
   sql       run a read-only query against ClickHouse
   migrate   create or update the ClickHouse schema

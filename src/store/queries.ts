@@ -62,3 +62,58 @@ GROUP BY host_id`, params)
     }
   })
 }
+
+/** How many of the samples each host's agent took are stored, and when it was last heard of. */
+export interface HostCompleteness {
+  host_id: string
+  hostname: string
+  last_sample: string
+  age_seconds: number
+  interval_ms: number
+  /** Samples stored in the window, once each. */
+  stored: number
+  /** Samples the sequence numbers say were taken in the window. */
+  expected: number
+  /** Agent runs seen in the window: more than one means the agent restarted. */
+  agent_runs: number
+  boots: number
+}
+
+/**
+ * Per host, over the last `withinSeconds`: within one agent run the sequence numbers have no
+ * holes, so (highest − lowest + 1) is what was taken and the distinct ones are what arrived.
+ * Samples lost before the first stored one of a run, or after the last, cannot be seen this way.
+ */
+export async function completenessPerHost (store: Store, withinSeconds = 3600):
+  Promise<HostCompleteness[]> {
+  const rows = await store.query<HostCompleteness>(`
+SELECT
+  host_id,
+  argMax(hostname, last_time) AS hostname,
+  toString(max(last_time)) AS last_sample,
+  toUInt32(now() - toDateTime(max(last_time))) AS age_seconds,
+  argMax(sample_interval, last_time) AS interval_ms,
+  sum(stored) AS stored,
+  sum(expected) AS expected,
+  count() AS agent_runs,
+  uniqExact(boot) AS boots
+FROM (
+  SELECT host_id, agent_started_at, any(boot_id) AS boot, argMax(hostname, time) AS hostname,
+    max(time) AS last_time, argMax(interval_ms, time) AS sample_interval,
+    uniqExact(seq) AS stored, max(seq) - min(seq) + 1 AS expected
+  FROM ${store.table('host_samples')}
+  WHERE time > now() - {within:UInt32}
+  GROUP BY host_id, agent_started_at
+)
+GROUP BY host_id
+ORDER BY host_id`, { within: withinSeconds })
+  return rows.map((row) => ({
+    ...row,
+    age_seconds: Number(row.age_seconds),
+    interval_ms: Number(row.interval_ms),
+    stored: Number(row.stored),
+    expected: Number(row.expected),
+    agent_runs: Number(row.agent_runs),
+    boots: Number(row.boots)
+  }))
+}

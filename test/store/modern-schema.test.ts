@@ -11,7 +11,7 @@ import { encodeEvent, type SampleEvent } from '../../src/event/index.ts'
 import { emptyRows, eventId, RowBuilder, type MessageCoordinates, type Rows } from '../../src/ingest/rows.ts'
 import type { Store } from '../../src/store/client.ts'
 import { legacyFeatures, modernFeatures } from '../../src/store/features.ts'
-import { latestPerHost, type HostSummary } from '../../src/store/queries.ts'
+import { completenessPerHost, latestPerHost, type HostSummary } from '../../src/store/queries.ts'
 import { migrations, type SchemaOptions } from '../../src/store/schema.ts'
 import { bindLiterals, identifier, type ParamValue } from '../../src/store/sql.ts'
 
@@ -66,7 +66,7 @@ function runChdb (folder: string, steps: Step[]): Outcome {
   return output as Outcome
 }
 
-/** The SQL `latestPerHost` sends, with its parameters bound as literals. */
+/** The SQL `latestPerHost` and `completenessPerHost` send, with parameters bound as literals. */
 async function liveViewQueries (): Promise<string[]> {
   const queries: string[] = []
   const capture = {
@@ -77,6 +77,7 @@ async function liveViewQueries (): Promise<string[]> {
     }
   }
   await latestPerHost(capture as unknown as Store)
+  await completenessPerHost(capture as unknown as Store)
   return queries
 }
 
@@ -146,7 +147,7 @@ describe('modern schema on a current ClickHouse engine (chdb)', { timeout: 120_0
       `(SELECT count() FROM ${table(name)}${final ? ' FINAL' : ''}) AS ${name}`).join(', ')}`
 
     queries = await liveViewQueries()
-    assert.equal(queries.length, 3, 'the live view should send three queries')
+    assert.equal(queries.length, 4, 'three live view queries and one completeness query')
 
     ;({ results, errors } = runChdb(folder, [
       { sql: `CREATE DATABASE IF NOT EXISTS ${identifier(database)}` },
@@ -358,8 +359,24 @@ FROM ${table('dead_letters')}`
   const newestOf = (hostId: string) =>
     events.filter((event) => event.host.id === hostId).at(-1) as SampleEvent
 
+  it('the completeness query should count every stored sample as expected', async () => {
+    const hosts = await replayed((store) => completenessPerHost(store))
+    assert.equal(hosts.length, new Set(events.map((event) => event.host.id)).size)
+    for (const host of hosts) {
+      const taken = events.filter((event) => event.host.id === host.host_id)
+      assert.equal(host.stored, taken.length, `${host.host_id} stored`)
+      assert.equal(host.expected, taken.length, `${host.host_id} expected`)
+      assert.equal(host.agent_runs, 1)
+    }
+  })
+
   /** `latestPerHost` fed with what chdb answered to each of its queries. */
   async function liveViewFromResults (): Promise<HostSummary[]> {
+    return await replayed((store) => latestPerHost(store))
+  }
+
+  /** Runs `read` with a store that answers each query with what chdb answered to it. */
+  async function replayed<T> (read: (store: Store) => Promise<T>): Promise<T> {
     const refused = queries.flatMap((sql, i) => {
       const error = errors[`live${i}`]
       return error === undefined ? [] : [`${error}\n${sql}`]
@@ -371,8 +388,8 @@ FROM ${table('dead_letters')}`
     const replay = {
       table,
       query: async (sql: string, params: Record<string, ParamValue>) =>
-        answers.get(bindLiterals(sql, params)) ?? assert.fail('the live view sent another query')
+        answers.get(bindLiterals(sql, params)) ?? assert.fail('an uncaptured query was sent')
     }
-    return await latestPerHost(replay as unknown as Store)
+    return await read(replay as unknown as Store)
   }
 })
