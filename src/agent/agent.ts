@@ -31,11 +31,12 @@ export function createSampler (settings: Settings['agent'], log: Logger): Sample
 export async function startAgent (settings: Settings, log: Logger,
   onSample?: (event: SampleEvent) => void): Promise<AgentHandle> {
   const connection = kafkaConnection(settings.kafka, 'agent')
-  await ensureTopics(connection, [
+  // Kafka may be down for now: sampling starts regardless, and the publisher retries sends
+  // until the topic exists.
+  const topicsChecked = ensureTopics(connection, [
     { name: settings.kafka.topic, partitions: settings.kafka.partitions },
     { name: settings.kafka.deadLetterTopic, partitions: 1 }
   ], log).catch((error: Error) => {
-    // The topic may exist already, or Kafka may be down for now: sampling starts regardless.
     log.warn({ error: error.message }, 'could not check the topics; sampling anyway')
   })
 
@@ -71,6 +72,7 @@ export async function startAgent (settings: Settings, log: Logger,
     stop: async (timeoutMs = 10_000) => {
       abort.abort()
       await sampling
+      await topicsChecked
       const undelivered = await publisher.stop(timeoutMs)
       log.info({ sent: publisher.telemetry.get('samples_sent'), undelivered }, 'agent stopped')
       return undelivered

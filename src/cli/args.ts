@@ -1,6 +1,8 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util'
 import { loadSettings, type Settings } from '../config/index.ts'
 import { ConfigError, ErrorCodes, UserError } from '../errors.ts'
+import { setLogLevel } from '../log.ts'
+import type { LevelWithSilent } from 'pino'
 
 /** Options every command that reads settings accepts. */
 export const settingsOptions = {
@@ -27,7 +29,9 @@ export function settingsFrom (values: { config?: string, set?: string[], 'log-le
   if (values['log-level'] !== undefined) {
     overrides.push(`log.level=${values['log-level']}`)
   }
-  return loadSettings({ file: values.config, overrides })
+  const settings = loadSettings({ file: values.config, overrides })
+  setLogLevel(settings.log.level as LevelWithSilent)
+  return settings
 }
 
 /** `10s`, `1m`, `500ms` or a bare number of milliseconds. */

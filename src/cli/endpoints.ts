@@ -11,8 +11,15 @@ export interface Resolved {
   usesStack: boolean
 }
 
-function needsStack (settings: Settings): boolean {
-  return settings.kafka.brokers.length === 0 || settings.clickhouse.url === ''
+/** Which services a command talks to. */
+export interface Needs {
+  kafka: boolean
+  clickhouse: boolean
+}
+
+function needsStack (settings: Settings, needs: Needs): boolean {
+  return (needs.kafka && settings.kafka.brokers.length === 0) ||
+    (needs.clickhouse && settings.clickhouse.url === '')
 }
 
 /**
@@ -20,8 +27,8 @@ function needsStack (settings: Settings): boolean {
  * stack that is not running is started; otherwise its absence is a clear error.
  */
 export async function resolveEndpoints (settings: Readonly<Settings>, log: Logger,
-  options: { start: boolean, onProgress?: (line: string) => void }): Promise<Resolved> {
-  if (!needsStack(settings)) {
+  options: { start: boolean, needs: Needs, onProgress?: (line: string) => void }): Promise<Resolved> {
+  if (!needsStack(settings, options.needs)) {
     return { settings, startedStack: false, usesStack: false }
   }
 
@@ -30,9 +37,10 @@ export async function resolveEndpoints (settings: Readonly<Settings>, log: Logge
   let state = status.state
   if (!status.running) {
     if (!options.start) {
+      const variables = [options.needs.kafka ? 'VITALS_KAFKA_BROKERS' : '',
+        options.needs.clickhouse ? 'VITALS_CLICKHOUSE_URL' : ''].filter((name) => name !== '')
       throw new UserError(ErrorCodes.USAGE, 'no Kafka or ClickHouse is configured and the local ' +
-        'stack is not running: start it with `vitals stack start`, or set VITALS_KAFKA_BROKERS ' +
-        'and VITALS_CLICKHOUSE_URL')
+        'stack is not running: start it with `vitals stack start`, or set ' + variables.join(' and '))
     }
     const started = await startStack({ home: settings.stack.home, log, onProgress: options.onProgress })
     state = started.state

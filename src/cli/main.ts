@@ -1,24 +1,20 @@
 import { isUserError } from '../errors.ts'
 import { componentLogger, flushLogs } from '../log.ts'
 import { VITALS_VERSION } from '../version.ts'
-import { agentCommand, usage as agentUsage } from './commands/agent.ts'
-import { ingestCommand, usage as ingestUsage } from './commands/ingest.ts'
-import { migrateCommand, usage as migrateUsage } from './commands/migrate.ts'
-import { sqlCommand, usage as sqlUsage } from './commands/sql.ts'
-import { stackCommand, usage as stackUsage } from './commands/stack.ts'
-import { statusCommand, usage as statusUsage } from './commands/status.ts'
-import { upCommand, usage as upUsage } from './commands/up.ts'
 
 type Command = (argv: string[], log: ReturnType<typeof componentLogger>) => Promise<number>
+interface CommandModule { usage: string }
 
-const commands: Record<string, { run: Command, usage: string }> = {
-  up: { run: upCommand, usage: upUsage },
-  agent: { run: agentCommand, usage: agentUsage },
-  ingest: { run: ingestCommand, usage: ingestUsage },
-  stack: { run: stackCommand, usage: stackUsage },
-  status: { run: statusCommand, usage: statusUsage },
-  sql: { run: sqlCommand, usage: sqlUsage },
-  migrate: { run: migrateCommand, usage: migrateUsage }
+// Loaded on demand: the agent, which runs on every server, then never loads the ClickHouse
+// client or the ingest code.
+const commands: Record<string, () => Promise<CommandModule>> = {
+  up: () => import('./commands/up.ts'),
+  agent: () => import('./commands/agent.ts'),
+  ingest: () => import('./commands/ingest.ts'),
+  stack: () => import('./commands/stack.ts'),
+  status: () => import('./commands/status.ts'),
+  sql: () => import('./commands/sql.ts'),
+  migrate: () => import('./commands/migrate.ts')
 }
 
 const overview = `vitals ${VITALS_VERSION}: server performance and health monitor
@@ -48,16 +44,18 @@ async function main (argv: string[]): Promise<number> {
     return 0
   }
 
-  const command = commands[name]
-  if (command === undefined) {
+  const load = commands[name]
+  if (load === undefined) {
     process.stderr.write(`vitals: unknown command ${JSON.stringify(name)}\n\n${overview}\n`)
     return 2
   }
+  const command = await load()
   if (rest.includes('--help') || rest.includes('-h')) {
     process.stdout.write(`${command.usage}\n`)
     return 0
   }
-  return await command.run(rest, componentLogger(name))
+  const run = (command as unknown as Record<string, Command>)[`${name}Command`]
+  return await run(rest, componentLogger(name))
 }
 
 try {

@@ -44,7 +44,7 @@ export async function agentCommand (argv: string[], log: Logger): Promise<number
     return await sampleOnce(settings, log)
   }
 
-  const { settings: resolved } = await resolveEndpoints(settings, log, { start: false })
+  const { settings: resolved } = await resolveEndpoints(settings, log, { start: false, needs: { kafka: true, clickhouse: false } })
   if (values.simulate !== undefined) {
     const hosts = parseCount('--simulate', values.simulate, 1, 100_000)
     const samples = values.samples === undefined ? undefined

@@ -36,7 +36,7 @@ export async function startIngest (settings: Settings, log: Logger): Promise<{ i
 
 export async function ingestCommand (argv: string[], log: Logger): Promise<number> {
   const { values } = parseCommand('ingest', argv, settingsOptions)
-  const { settings } = await resolveEndpoints(settingsFrom(values), log, { start: false })
+  const { settings } = await resolveEndpoints(settingsFrom(values), log, { start: false, needs: { kafka: true, clickhouse: true } })
   const stopping = untilSignal(log)
   const { ingest, store } = await startIngest(settings, log)
   await stopping

@@ -9,7 +9,7 @@ Creates or updates the ClickHouse database and tables (ingest does this itself a
 
 export async function migrateCommand (argv: string[], log: Logger): Promise<number> {
   const { values } = parseCommand('migrate', argv, settingsOptions)
-  const { settings } = await resolveEndpoints(settingsFrom(values), log, { start: false })
+  const { settings } = await resolveEndpoints(settingsFrom(values), log, { start: false, needs: { kafka: false, clickhouse: true } })
   const store = await connectStore(settings)
   try {
     const applied = await migrate(store, log)

@@ -14,7 +14,7 @@ export async function sqlCommand (argv: string[], log: Logger): Promise<number> 
   if (positionals.length !== 1 || positionals[0].trim() === '') {
     throw new UserError(ErrorCodes.USAGE, `sql: expected one query in quotes\n\n${usage}`)
   }
-  const { settings } = await resolveEndpoints(settingsFrom(values), log, { start: false })
+  const { settings } = await resolveEndpoints(settingsFrom(values), log, { start: false, needs: { kafka: false, clickhouse: true } })
   const store = await connectStore(settings)
   try {
     let rows: Array<Record<string, unknown>>

@@ -15,7 +15,7 @@ export async function statusCommand (argv: string[], log: Logger): Promise<numbe
     ...settingsOptions, json: { type: 'boolean' }, window: { type: 'string' }
   })
   const windowSeconds = Math.max(60, Math.round(parseDuration('--window', values.window ?? '1h') / 1000))
-  const { settings } = await resolveEndpoints(settingsFrom(values), log, { start: false })
+  const { settings } = await resolveEndpoints(settingsFrom(values), log, { start: false, needs: { kafka: false, clickhouse: true } })
   const store = await connectStore(settings)
   try {
     const hosts = (await completenessPerHost(store, windowSeconds)).map((host) => ({

@@ -5,7 +5,6 @@ import { renderHosts } from '../live-view.ts'
 import { startIngest } from './ingest.ts'
 import { startAgent } from '../../agent/agent.ts'
 import { setLogLevel, type Logger } from '../../log.ts'
-import type { LevelWithSilent } from 'pino'
 import { stopStack } from '../../stack/index.ts'
 import { latestPerHost, type Store } from '../../store/index.ts'
 
@@ -20,18 +19,15 @@ export async function upCommand (argv: string[], log: Logger): Promise<number> {
   const extra = values.interval === undefined ? []
     : [`agent.intervalMs=${parseDuration('--interval', values.interval)}`]
   const interactive = process.stdout.isTTY === true
+  const configured = settingsFrom(values, extra)
   // The live view owns an interactive terminal; only warnings and errors are logged over it.
   if (interactive && values['log-level'] === undefined && process.env.VITALS_LOG_LEVEL === undefined) {
     setLogLevel('warn')
   }
-  const configured = settingsFrom(values, extra)
-  if (!interactive || values['log-level'] !== undefined) {
-    setLogLevel(configured.log.level as LevelWithSilent)
-  }
 
   const stopping = untilSignal(log)
   const { settings, startedStack } = await resolveEndpoints(configured, log, {
-    start: true, onProgress: (line) => process.stderr.write(`${line}\n`)
+    start: true, needs: { kafka: true, clickhouse: true }, onProgress: (line) => process.stderr.write(`${line}\n`)
   })
 
   const { ingest, store } = await startIngest(settings, log)
