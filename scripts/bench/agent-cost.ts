@@ -7,25 +7,30 @@ export type { AgentProbeResult } from './agent-probe.ts'
 export interface AgentCost extends AgentProbeResult {
   /** RSS of `node -e` doing nothing: the floor any Node agent starts from */
   bareNodeRssBytes: number
-  /** the same with tsx's loader registered, as bin/vitals.js runs */
+  /** the same with tsx's loader registered, as bin/vitals.js runs when dist/ is stale */
   tsxNodeRssBytes: number
+  /** bare Node that has imported the Kafka client library and nothing else */
+  kafkaNodeRssBytes: number
 }
 
 const probe = fileURLToPath(new URL('./agent-probe.ts', import.meta.url))
 const root = fileURLToPath(new URL('../..', import.meta.url))
 const printRss = 'process.stdout.write(JSON.stringify(process.memoryUsage().rss))'
+const importKafka = "await import('@platformatic/kafka');"
 
 /**
  * Measures a real Sampler on this machine in a process of its own: the benchmark process also
  * holds the Kafka and ClickHouse clients and the results of the other parts, which would blur
- * the agent's memory figures. Two empty Node processes give the floor that RSS is read against.
+ * the agent's memory figures. Three otherwise empty Node processes (bare, with tsx's loader,
+ * with only the Kafka client imported) give the floors that RSS is read against.
  */
 export async function measureAgent (samples = 300, warmup = 20): Promise<AgentCost> {
   const result = JSON.parse(await runNode(['--expose-gc', '--import', 'tsx', probe,
     String(samples), String(warmup)])) as AgentProbeResult
   const bare = Number(await runNode(['-e', printRss]))
   const tsx = Number(await runNode(['--import', 'tsx', '-e', printRss]))
-  return { ...result, bareNodeRssBytes: bare, tsxNodeRssBytes: tsx }
+  const kafka = Number(await runNode(['--input-type=module', '-e', importKafka + printRss]))
+  return { ...result, bareNodeRssBytes: bare, tsxNodeRssBytes: tsx, kafkaNodeRssBytes: kafka }
 }
 
 /** Runs node with `args` and resolves with the last line it printed on stdout. */

@@ -4,11 +4,13 @@ import type { Ingest } from '../../src/ingest/index.ts'
 import { componentLogger } from '../../src/log.ts'
 import type { StackState } from '../../src/stack/index.ts'
 import { Store } from '../../src/store/index.ts'
+import { measureAgentProcess, type AgentProcessCost } from './agent-process.ts'
 import {
   drain, fillTopic, tableRows, type DrainResult, type FillResult
 } from './ingest-rate.ts'
 import { measureLatency, type LatencyResult } from './latency.ts'
 import { cpuMsOf } from './proc.ts'
+import type { Part } from './report.ts'
 import { benchSettings, withStack, type Say } from './stack.ts'
 import { cpuMs, fixed, since, whole } from './stats.ts'
 
@@ -31,11 +33,14 @@ export interface PipelineResult {
   drainCpuMs: { ingest: number, kafka: number, clickhouse: number }
   tables: Record<string, number>
   latency: LatencyResult
+  /** the real agent process, measured against this stack before anything else ran on it */
+  agentProcess: Part<AgentProcessCost>
 }
 
 /**
- * The pipeline part: a stack of its own, a topic filled before ingest starts (so the rate is
- * ingest's alone, not the producer's), then single samples through the running ingest.
+ * The pipeline part: a stack of its own; first the real agent process publishing to it while the
+ * stack is otherwise idle; then a topic filled before ingest starts (so the rate is ingest's
+ * alone, not the producer's), then single samples through the running ingest.
  */
 export async function measurePipeline (options: PipelineOptions, say: Say):
   Promise<PipelineResult> {
@@ -47,6 +52,14 @@ export async function measurePipeline (options: PipelineOptions, say: Say):
       { seed: 1, intervalMs: settings.agent.intervalMs })
 
     let started = Date.now()
+    say('running the agent process')
+    const agentProcess = await measureAgentProcess(settings, say).catch((error: Error) => {
+      say(`the agent process failed: ${error.stack ?? error.message}`)
+      return { error: error.message.split('\n')[0] ?? String(error) }
+    })
+    say(`agent process done in ${since(started)}`)
+
+    started = Date.now()
     say(`publishing ${whole(options.hosts * options.samplesPerHost)} simulated samples`)
     const fill = await fillTopic(settings, fleet.slice(0, options.hosts),
       options.samplesPerHost, log)
@@ -87,7 +100,8 @@ export async function measurePipeline (options: PipelineOptions, say: Say):
           clickhouse: cpuAfter.clickhouse - cpuBefore.clickhouse
         },
         tables,
-        latency
+        latency,
+        agentProcess
       }
     } finally {
       await running?.ingest.stop()

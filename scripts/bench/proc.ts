@@ -5,7 +5,8 @@ import { readFile } from 'node:fs/promises'
  * What the benchmark reads about other processes, from Linux's /proc (proc(5)):
  * - /proc/<pid>/stat: one line; field 2 is the command name in parentheses, fields 14 and 15
  *   the user and system time of all the process's threads, in clock ticks.
- * - /proc/<pid>/status: "VmRSS:  1234 kB", the resident set in KiB.
+ * - /proc/<pid>/status: "VmRSS:  1234 kB", the resident set in KiB; VmHWM, the same line for
+ *   the most the process has ever had resident (its high-water mark).
  */
 
 let ticks: Promise<number> | undefined
@@ -37,7 +38,15 @@ export async function cpuMsOf (pid: number): Promise<number> {
 }
 
 export async function rssBytes (pid: number): Promise<number> {
+  return (await residentBytes(pid)).rss
+}
+
+/** The resident set now and at its peak, in bytes, from one read of /proc/<pid>/status. */
+export async function residentBytes (pid: number): Promise<{ rss: number, peak: number }> {
   const status = await readFile(`/proc/${pid}/status`, 'utf8')
-  const match = /^VmRSS:\s+(\d+)\s+kB$/m.exec(status)
-  return match === null ? Number.NaN : Number(match[1]) * 1024
+  const kib = (field: string): number => {
+    const match = new RegExp(`^${field}:\\s+(\\d+)\\s+kB$`, 'm').exec(status)
+    return match === null ? Number.NaN : Number(match[1]) * 1024
+  }
+  return { rss: kib('VmRSS'), peak: kib('VmHWM') }
 }

@@ -1,6 +1,7 @@
 import { cpus, release, totalmem } from 'node:os'
 import { KAFKA_VERSION } from '../../src/stack/index.ts'
 import type { AgentCost } from './agent-cost.ts'
+import type { AgentProcessCost } from './agent-process.ts'
 import type { NodeExporterCost } from './node-exporter.ts'
 import type { PipelineResult } from './pipeline.ts'
 import { fixed, kib, mib, whole } from './stats.ts'
@@ -30,25 +31,61 @@ function table (head: string[], rows: string[][]): string {
   return [line(head), line(head.map(() => '---')), ...rows.map(line)].join('\n')
 }
 
+/** The real agent process, measured inside the pipeline part; an error when it was not. */
+export function agentProcessOf (results: BenchResults): Part<AgentProcessCost> {
+  return failed(results.pipeline)
+    ? { error: `no local stack: ${results.pipeline.error}` }
+    : results.pipeline.agentProcess
+}
+
+/** ± this many ms per sample: utime and stime are each read in whole clock ticks, twice. */
+function tickTolerance (agent: AgentProcessCost): number {
+  return 2000 / agent.clockTicksPerSecond / agent.samples
+}
+
+function runtime (agent: AgentProcessCost): string {
+  return agent.compiled ? `compiled dist/${agent.built ? ', built by this run' : ''}`
+    : 'sources through tsx: a source changed while it started'
+}
+
+function agentProcessRows (agent: Part<AgentProcessCost>): Row[] {
+  if (failed(agent)) return [['Agent process', 'not measured', agent.error]]
+  return [
+    ['Agent process CPU per sample', `${fixed(agent.cpuMsPerSample, 2)} ms`,
+      `\`node bin/vitals.js agent --interval 1s\` (${runtime(agent)}) publishing to the ` +
+      `local Kafka, gzip, acks=all: utime + stime from /proc over ${agent.samples} samples ` +
+      `after at least ${agent.warmupSamples}, ±${fixed(tickTolerance(agent), 2)} ms ` +
+      `(${agent.clockTicksPerSecond} ticks/s); sampling, encoding, compressing, producing and ` +
+      'whatever the process does between samples'],
+    ['Agent process RSS', mib(agent.rssBytes),
+      `VmRSS at the end; ${mib(agent.rssBytesAfterWarmup)} after the warm-up, ` +
+      `peak (VmHWM) ${mib(agent.peakRssBytes)}`],
+    ['Agent process stop', `exit ${agent.exitCode ?? 'by signal'} in ${whole(agent.stopMs)} ms`,
+      `SIGTERM after ${agent.sent} samples sent, ${agent.undelivered} undelivered`]
+  ]
+}
+
 function agentRows (agent: Part<AgentCost>): Row[] {
-  if (failed(agent)) return [['Agent', 'not measured', agent.error]]
+  if (failed(agent)) return [['Sampling', 'not measured', agent.error]]
   const failures = agent.failedFamilies.length === 0 ? ''
     : `; failing here: ${agent.failedFamilies.join(', ')}`
   return [
-    ['Agent CPU per sample', `${fixed(agent.cpuMsPerSample, 2)} ms`,
-      `user + system of the whole agent process over ${agent.samples} samples back to back, ` +
+    ['Sampling only, CPU per sample', `${fixed(agent.cpuMsPerSample, 2)} ms`,
+      'user + system of a probe process that only samples (sources through tsx, the Kafka ' +
+      `client loaded but not connected), over ${agent.samples} samples back to back, ` +
       `after ${agent.warmup} warm-up ones${failures}`],
-    ['Agent time per sample', `${fixed(agent.wallMsMedian, 2)} ms median, ` +
+    ['Sampling only, time per sample', `${fixed(agent.wallMsMedian, 2)} ms median, ` +
       `${fixed(agent.wallMsP99, 2)} ms p99`, 'wall clock, prime() done beforehand'],
     ['Encoding one event (JSON)', `${fixed(agent.encodeMsPerEvent * 1000, 0)} µs CPU`,
       `${whole(agent.eventBytes)} bytes for this machine's sample`],
     ['gzip of one event', `${fixed(agent.gzipMsPerEvent * 1000, 0)} µs CPU`,
       `${whole(agent.gzipBytes)} bytes; the producer's default compression`],
-    ['Agent RSS after', mib(agent.rssBytes),
+    ['Probe RSS after sampling', mib(agent.rssBytes),
       `bare Node ${mib(agent.bareNodeRssBytes)}, Node with the tsx loader ` +
-      `${mib(agent.tsxNodeRssBytes)}; the agent's modules are loaded, Kafka is not connected`],
-    ['Agent heap used after', mib(agent.heapUsedBytes), 'before any forced GC'],
-    ['Agent heap growth', kib(agent.heapRetainedGrowthBytes),
+      `${mib(agent.tsxNodeRssBytes)}, Node with only @platformatic/kafka imported ` +
+      mib(agent.kafkaNodeRssBytes)],
+    ['Probe heap used after', mib(agent.heapUsedBytes), 'before any forced GC'],
+    ['Probe heap growth', kib(agent.heapRetainedGrowthBytes),
       `still in use after a full GC, ${agent.samples} samples later than the baseline`]
   ]
 }
@@ -106,6 +143,7 @@ function pipelineRows (pipeline: Part<PipelineResult>): Row[] {
 /** The results as one Markdown table; also what the benchmark prints on stdout. */
 export function resultsTable (results: BenchResults): string {
   return table(['Measure', 'Result', 'How'], [
+    ...agentProcessRows(agentProcessOf(results)),
     ...agentRows(results.agent),
     ...nodeExporterRows(results.nodeExporter),
     ...pipelineRows(results.pipeline)
@@ -114,24 +152,39 @@ export function resultsTable (results: BenchResults): string {
 
 export function comparisonTable (results: BenchResults): string {
   const { agent, nodeExporter: exporter } = results
-  if (failed(agent) || failed(exporter) || 'skipped' in exporter) {
-    const why = failed(agent) ? agent.error
-      : failed(exporter) ? exporter.error : (exporter as { skipped: string }).skipped
+  const real = agentProcessOf(results)
+  if (failed(exporter) || 'skipped' in exporter || (failed(agent) && failed(real))) {
+    const why = failed(exporter) ? exporter.error
+      : 'skipped' in exporter ? exporter.skipped : (agent as { error: string }).error
     return `No comparison in this run: ${why}.`
   }
   const ratio = (a: number, b: number) => `${fixed(a / b, 2)}×`
-  const withEncoding = agent.cpuMsPerSample + agent.encodeMsPerEvent + agent.gzipMsPerEvent
+  const scrape = `${fixed(exporter.cpuMsPerScrape, 2)} ms`
+  const rows: string[][] = []
+  if (failed(real)) {
+    rows.push(['CPU, whole agent process', `not measured: ${real.error}`, scrape, ''])
+  } else {
+    rows.push(['CPU, whole agent process',
+      `${fixed(real.cpuMsPerSample, 2)} ms (sample, JSON, gzip, produce to Kafka)`,
+      `${scrape} (scrape, text over HTTP)`, ratio(real.cpuMsPerSample, exporter.cpuMsPerScrape)])
+  }
+  if (!failed(agent)) {
+    rows.push(['CPU, sampling only', `${fixed(agent.cpuMsPerSample, 2)} ms (probe process)`,
+      scrape, ratio(agent.cpuMsPerSample, exporter.cpuMsPerScrape)])
+  }
+  if (failed(real)) {
+    rows.push(['RSS', 'agent process not measured', mib(exporter.rssBytes), ''])
+  } else {
+    rows.push(['RSS', `${mib(real.rssBytes)} (agent process, ` +
+      `${real.compiled ? 'compiled' : 'through tsx'})`, mib(exporter.rssBytes),
+    ratio(real.rssBytes, exporter.rssBytes)])
+  }
+  if (!failed(agent)) {
+    rows.push(['Output', `${whole(agent.eventBytes)} bytes JSON, ${whole(agent.gzipBytes)} gzipped`,
+      `${whole(exporter.bytesPerScrape)} bytes text, ${exporter.series} series`, ''])
+  }
   return table(['', 'Vitals agent, one sample', `${exporter.version.split(',')[0]}, one scrape`,
-    'agent / node_exporter'], [
-    ['CPU', `${fixed(agent.cpuMsPerSample, 2)} ms`, `${fixed(exporter.cpuMsPerScrape, 2)} ms`,
-      ratio(agent.cpuMsPerSample, exporter.cpuMsPerScrape)],
-    ['CPU with its output encoded', `${fixed(withEncoding, 2)} ms (JSON + gzip)`,
-      `${fixed(exporter.cpuMsPerScrape, 2)} ms (text over HTTP)`,
-      ratio(withEncoding, exporter.cpuMsPerScrape)],
-    ['RSS', mib(agent.rssBytes), mib(exporter.rssBytes), ratio(agent.rssBytes, exporter.rssBytes)],
-    ['Output', `${whole(agent.eventBytes)} bytes JSON, ${whole(agent.gzipBytes)} gzipped`,
-      `${whole(exporter.bytesPerScrape)} bytes text, ${exporter.series} series`, '']
-  ])
+    'agent / node_exporter'], rows)
 }
 
 function machine (results: BenchResults): string {
@@ -174,12 +227,38 @@ function wrap (text: string, width = 100): string {
   return lines.join('\n')
 }
 
+/** What the agent's CPU and memory consist of, as sentences; empty parts when not measured. */
+function agentReading (agent: Part<AgentCost>, real: Part<AgentProcessCost>): string {
+  const cpu = failed(real) ? ''
+    : ` The agent process's CPU per sample is the user + system time of the whole compiled
+      agent, libuv's threads and the garbage collector included, from reading /proc to Kafka
+      acknowledging the produce request, plus whatever it does between samples, divided over the
+      ${real.samples} samples between two readings; /proc counts in clock ticks, so it is exact
+      only to ±${fixed(tickTolerance(real), 2)} ms, and a longer run would narrow that. At the
+      default 10 s interval it comes to about ${fixed(real.cpuMsPerSample / 10_000 * 100, 3)}% of
+      one core, if what the process does between samples stays as small. It is a mean: a sample
+      that triggers a GC costs more.`
+  const sampling = failed(agent) ? ''
+    : ` The sampling-only figure, from a probe process that does nothing else
+      (${fixed(agent.cpuMsPerSample, 2)} ms), is roughly the collectors' share of it.`
+  let memory = ''
+  if (!failed(real) && !failed(agent)) {
+    const library = agent.kafkaNodeRssBytes - agent.bareNodeRssBytes
+    const rest = real.rssBytes - agent.kafkaNodeRssBytes
+    memory = ` The agent's resident memory is mostly not sampling. Bare Node holds
+      ${mib(agent.bareNodeRssBytes)}; importing the Kafka client library (@platformatic/kafka)
+      alone, in an otherwise empty Node, adds ${mib(library)}, ${library > rest ? 'more than' :
+      'about as much as'} everything else the agent adds (${mib(rest)}: its own code, pino, the
+      open connection to Kafka and its heap), and the heap barely grows from one sample to the
+      next. The probe's RSS (${mib(agent.rssBytes)}) is higher still because it runs the sources
+      through tsx's loader, as bin/vitals.js does only when dist/ is older than src/.`
+  }
+  return cpu + sampling + memory
+}
+
 function reading (results: BenchResults): string {
   const cores = cpus().length
   const { agent, pipeline } = results
-  const agentShare = failed(agent) ? ''
-    : ` At the default 10 s interval the agent's sampling costs about ` +
-      `${fixed(agent.cpuMsPerSample / 10_000 * 100, 3)}% of one core.`
   const batchMs = failed(pipeline) ? 1000 : pipeline.maxBatchMs
   const hottest = failed(pipeline) ? '' : busiest(pipeline)
   return wrap(`The ingest rate is the whole pipeline's on this machine, not the ingest process's
@@ -191,14 +270,11 @@ for; events/s is what an operator sizes against. The latency is dominated by bat
 or ClickHouse: a batch is written when it holds maxBatchRows or when its oldest message is
 maxBatchMs (${batchMs} ms) old, checked every maxBatchMs / 4, so with a trickle of single samples
 the first of a batch waits about that long and later ones less. Lower maxBatchMs buys latency
-with more, smaller inserts. The agent's CPU per sample is the user + system time of its whole
-process, libuv's file-reading threads and the garbage collector included, and is a mean: a
-sample that triggers a GC costs more.${agentShare} Its RSS is mostly Node, the tsx loader and
-the code it loads (compare the bare Node figure), not sampling: the heap barely grows from one
-sample to the next. node_exporter's CPU per scrape includes serving HTTP and rendering its text
-format, so the agent's fair counterpart is the row with JSON and gzip; publishing to Kafka is
-not counted on either side. CPU figures from /proc are in clock ticks, so node_exporter's are
-exact only to the tolerance given in the table.`)
+with more, smaller inserts.${agentReading(agent, agentProcessOf(results))} node_exporter's CPU
+per scrape includes serving HTTP and rendering its text format, and is measured back to back, so
+nothing of its idle time is in it; the agent's includes JSON, gzip and publishing to Kafka. CPU
+figures from /proc are in clock ticks, so they are exact only to the tolerance given in the
+table.`)
 }
 
 export function markdown (results: BenchResults): string {
@@ -220,8 +296,11 @@ ${resultsTable(results)}
 
 node_exporter ran with only the collectors that match the agent's families (cpu, meminfo,
 filesystem, netdev, stat, loadavg, time) and without its own Go runtime metrics, on a loopback
-port, scraped back to back. The agent was measured first, in a process of its own, before the
-local stack started, so neither competed with Kafka or ClickHouse.
+port, scraped back to back. The agent's figures are those of the real agent process
+(\`node bin/vitals.js agent\`), run against the local stack before anything else used it,
+sampling once a second and publishing every sample to Kafka. The sampling-only line comes
+from a probe process measured first, before the local stack started, so neither it nor
+node_exporter competed with Kafka or ClickHouse.
 
 ${comparisonTable(results)}
 

@@ -1,5 +1,6 @@
 import type { Settings } from '../config/index.ts'
 import type { SampleEvent } from '../event/index.ts'
+import { kafkaErrorCause } from '../kafka/errors.ts'
 import { kafkaConnection } from '../kafka/options.ts'
 import { ensureTopics } from '../kafka/topics.ts'
 import type { Logger } from '../log.ts'
@@ -37,7 +38,7 @@ export async function startAgent (settings: Settings, log: Logger,
     { name: settings.kafka.topic, partitions: settings.kafka.partitions },
     { name: settings.kafka.deadLetterTopic, partitions: 1 }
   ], log).catch((error: Error) => {
-    log.warn({ error: error.message }, 'could not check the topics; sampling anyway')
+    log.warn({ error: kafkaErrorCause(error) }, 'could not check the topics; sampling anyway')
   })
 
   const publisher = new Publisher({

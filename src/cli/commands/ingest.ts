@@ -1,7 +1,9 @@
 import { parseCommand, settingsFrom, settingsOptions } from '../args.ts'
 import { connectStore, resolveEndpoints } from '../endpoints.ts'
 import { untilSignal } from '../lifecycle.ts'
+import { ErrorCodes, UserError } from '../../errors.ts'
 import { Ingest } from '../../ingest/index.ts'
+import { kafkaErrorCause } from '../../kafka/errors.ts'
 import { kafkaConnection } from '../../kafka/options.ts'
 import { ensureTopics } from '../../kafka/topics.ts'
 import type { Settings } from '../../config/index.ts'
@@ -18,10 +20,16 @@ export async function startIngest (settings: Settings, log: Logger): Promise<{ i
   const store = await connectStore(settings)
   await migrate(store, log)
   const connection = kafkaConnection(settings.kafka, 'ingest')
-  await ensureTopics(connection, [
-    { name: settings.kafka.topic, partitions: settings.kafka.partitions },
-    { name: settings.kafka.deadLetterTopic, partitions: 1 }
-  ], log)
+  try {
+    await ensureTopics(connection, [
+      { name: settings.kafka.topic, partitions: settings.kafka.partitions },
+      { name: settings.kafka.deadLetterTopic, partitions: 1 }
+    ], log)
+  } catch (error) {
+    await store.close()
+    throw new UserError(ErrorCodes.KAFKA_UNAVAILABLE,
+      `cannot use Kafka at ${settings.kafka.brokers.join(',')}: ${kafkaErrorCause(error)}`)
+  }
   const ingest = new Ingest({
     connection,
     settings: settings.ingest,
