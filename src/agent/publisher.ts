@@ -46,6 +46,10 @@ export class Publisher {
       // Same partition for the same key as the Java client, so every producer of a host agrees.
       partitioner: compatibilityPartitioner,
       retries: 2,
+      // The client's default refreshes cluster metadata every 5 s, which at one sample every
+      // 10 s is a metadata request per send. Leader changes are still picked up at once: a
+      // send to a stale leader fails with an error that forces a refresh.
+      metadataMaxAge: 300_000,
       serializers: {
         key: (key?: string) => (key === undefined ? undefined : Buffer.from(key)),
         headerKey: (key?: string) => (key === undefined ? undefined : Buffer.from(key)),

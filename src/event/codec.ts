@@ -69,17 +69,23 @@ export function decodeEvent (value: Buffer | undefined | null, key: Buffer | und
   const version = (parsed as { version?: unknown }).version
   if (version !== EVENT_VERSION) {
     return reject(RejectReasons.UNKNOWN_VERSION,
-      `schema version ${JSON.stringify(version) ?? 'missing'} is not supported (expected ${EVENT_VERSION})`)
+      `schema version ${describe(version)} is not supported (expected ${EVENT_VERSION})`)
   }
 
   if (!checkV1.Check(parsed)) {
     return reject(RejectReasons.SCHEMA, schemaErrors(parsed))
   }
+  // Valid UTF-8 holds no surrogates, so only a \uD800-\uDFFF escape in the text can make one.
+  const malformed = surrogateEscape.test(text) ? loneSurrogateAt(parsed, '') : undefined
+  if (malformed !== undefined) {
+    return reject(RejectReasons.SCHEMA,
+      `${malformed}: a string holds half of a UTF-16 surrogate pair`)
+  }
 
   const event = parsed as SampleEvent
   if (event.time > now + limits.maxClockSkewMs || event.time < now - limits.maxSampleAgeMs) {
     return reject(RejectReasons.TIME_OUT_OF_RANGE,
-      `sample time ${new Date(event.time).toISOString()} is too far from now`)
+      `sample time ${isoTime(event.time)} is too far from now`)
   }
   if (key !== undefined && key !== null && key.length > 0 && key.toString() !== event.host.id) {
     return reject(RejectReasons.KEY_MISMATCH,
@@ -89,8 +95,58 @@ export function decodeEvent (value: Buffer | undefined | null, key: Buffer | und
   return { ok: true, event }
 }
 
+/**
+ * A lone surrogate: JSON may spell one as an escape (`"\\ud800"`), and V8 may cut a pair when
+ * it quotes the text in an error. ClickHouse refuses such a string in a row (code 25), and ingest
+ * retries that refusal forever, so none may reach a row: not in an event, not in a detail.
+ */
+const loneSurrogate = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/
+const surrogateEscape = /\\u[dD][89a-fA-F]/
+
 function reject (reason: RejectReason, detail: string): Decoded {
-  return { ok: false, reason, detail: detail.slice(0, 1000) }
+  const short = detail.slice(0, 1000)
+  return { ok: false, reason, detail: loneSurrogate.test(short) ? wellFormed(short) : short }
+}
+
+function wellFormed (text: string): string {
+  return text.replace(new RegExp(loneSurrogate.source, 'g'), '\ufffd')
+}
+
+/** Where the first string or key with a lone surrogate is; the schema has bounded the depth. */
+function loneSurrogateAt (value: unknown, path: string): string | undefined {
+  if (typeof value === 'string') {
+    return loneSurrogate.test(value) ? path : undefined
+  }
+  if (typeof value !== 'object' || value === null) {
+    return undefined
+  }
+  for (const [key, item] of Object.entries(value)) {
+    const at = `${path}/${key}`
+    if (loneSurrogate.test(key)) {
+      return wellFormed(at)
+    }
+    const found = loneSurrogateAt(item, at)
+    if (found !== undefined) {
+      return found
+    }
+  }
+  return undefined
+}
+
+/** A short account of any JSON value: a nested array may be too deep for JSON.stringify. */
+function describe (value: unknown): string {
+  if (value === undefined) {
+    return 'missing'
+  }
+  if (typeof value === 'object' && value !== null) {
+    return jsonType(value)
+  }
+  return JSON.stringify(typeof value === 'string' ? value.slice(0, 100) : value)
+}
+
+/** Dates end at ±8.64e15 ms; a sample time past that is shown as the number it is. */
+function isoTime (ms: number): string {
+  return Math.abs(ms) <= 8.64e15 ? new Date(ms).toISOString() : `${ms} ms`
 }
 
 function schemaErrors (value: unknown): string {
@@ -105,5 +161,6 @@ function schemaErrors (value: unknown): string {
 }
 
 function jsonType (value: unknown): string {
-  return value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value
+  return value === null ? 'null' : Array.isArray(value) ? 'an array'
+    : typeof value === 'object' ? 'an object' : typeof value
 }

@@ -8,8 +8,14 @@ import { Type, type Static, type TSchema } from '@sinclair/typebox'
 
 export const EVENT_VERSION = 1
 
-const Bytes = (description: string) => Type.Number({ minimum: 0, maximum: 2 ** 63, description })
-const Count = (description: string) => Type.Number({ minimum: 0, maximum: 2 ** 64, description })
+// Sizes, counters and ids are stored as UInt64, where ClickHouse refuses a fraction or a number
+// JSON writes with an exponent (1e+21): integers only, and ids below 2^53.
+const Bytes = (description: string) => Type.Integer({ minimum: 0, maximum: 2 ** 63, description })
+const Count = (description: string) => Type.Integer({ minimum: 0, maximum: 2 ** 64, description })
+const Whole = (description: string) =>
+  Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER, description })
+/** The run queue holds at most pid_max tasks, 2^22 on 64-bit Linux; stored as Float32. */
+const Load = (description: string) => Type.Number({ minimum: 0, maximum: 2 ** 22, description })
 const Percent = (description: string) => Type.Number({ minimum: 0, maximum: 100, description })
 const Text = (maxLength: number, description: string) =>
   Type.String({ maxLength, description })
@@ -32,12 +38,12 @@ export const CpuTimes = Closed({
 })
 
 export const Cpu = Closed({
-  cores: Type.Integer({ minimum: 1, maximum: 65_536, description: 'logical CPUs seen' }),
+  cores: Type.Integer({ minimum: 1, maximum: 65_535, description: 'logical CPUs seen (UInt16)' }),
   total: CpuTimes,
   perCore: Type.Array(CpuTimes, { maxItems: 65_536, description: 'in core order' }),
-  load1: Type.Number({ minimum: 0, description: 'run-queue load average, 1 minute' }),
-  load5: Type.Number({ minimum: 0, description: 'run-queue load average, 5 minutes' }),
-  load15: Type.Number({ minimum: 0, description: 'run-queue load average, 15 minutes' })
+  load1: Load('run-queue load average, 1 minute'),
+  load5: Load('run-queue load average, 5 minutes'),
+  load15: Load('run-queue load average, 15 minutes')
 })
 
 export const Memory = Closed({
@@ -92,7 +98,7 @@ export const NetworkInterface = Closed({
 
 export const Uptime = Closed({
   uptimeSeconds: Type.Number({ minimum: 0 }),
-  bootTime: Type.Integer({ minimum: 0, description: 'Unix ms' })
+  bootTime: Whole('Unix ms')
 })
 
 export const HostIdentity = Closed({
@@ -119,8 +125,8 @@ export const EventV1 = Closed({
   version: Type.Literal(EVENT_VERSION),
   host: HostIdentity,
   bootId: Text(64, 'kernel boot id: changes on every reboot'),
-  agentStartedAt: Type.Integer({ minimum: 0, description: 'Unix ms; changes when the agent restarts' }),
-  seq: Type.Integer({ minimum: 0, description: 'per agent run, +1 per sample, from 0' }),
+  agentStartedAt: Whole('Unix ms; changes when the agent restarts'),
+  seq: Whole('per agent run, +1 per sample, from 0'),
   time: Type.Integer({ minimum: 0, description: 'sample time, Unix ms' }),
   intervalMs: Type.Integer({ minimum: 1, maximum: 86_400_000 }),
   cpu: Type.Optional(Cpu),
