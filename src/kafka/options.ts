@@ -1,12 +1,19 @@
+import { X509Certificate } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import type { Settings } from '../config/index.ts'
 import { ConfigError } from '../errors.ts'
 
-/** Connection options shared by the producer, the consumer and the admin client. */
+type Mechanism = 'PLAIN' | 'SCRAM-SHA-256' | 'SCRAM-SHA-512'
+
+/**
+ * Connection options shared by the producer, the consumer and the admin client, in the shape
+ * @platformatic/kafka takes them: `sasl` for the login, `tls` handed to Node's `tls.connect`.
+ */
 export interface KafkaConnection {
   clientId: string
   bootstrapBrokers: string[]
-  sasl?: { mechanism: 'PLAIN' | 'SCRAM-SHA-256' | 'SCRAM-SHA-512', username: string, password: string }
+  /** The password is behind a function, so logging or serializing the options never shows it. */
+  sasl?: { mechanism: Mechanism, username: string, password: () => string }
   tls?: { ca?: Buffer, rejectUnauthorized: boolean }
 }
 
@@ -16,18 +23,38 @@ export function kafkaConnection (kafka: Settings['kafka'], role: string): KafkaC
     bootstrapBrokers: [...kafka.brokers]
   }
   if (kafka.sasl !== undefined) {
-    connection.sasl = { ...kafka.sasl }
+    const { mechanism, username, password } = kafka.sasl
+    connection.sasl = { mechanism, username, password: () => password }
   }
   if (kafka.tls?.enabled === true) {
-    let ca: Buffer | undefined
-    if (kafka.tls.caFile !== undefined && kafka.tls.caFile !== '') {
-      try {
-        ca = readFileSync(kafka.tls.caFile)
-      } catch (error) {
-        throw new ConfigError('kafka.tls.caFile', `cannot read ${kafka.tls.caFile}: ${(error as Error).message}`)
-      }
+    // The broker's name is checked against its certificate as Node does it: an address such as
+    // 127.0.0.1 must be an IP entry of the certificate's subject alternative names.
+    connection.tls = {
+      ca: kafka.tls.caFile ? readCa(kafka.tls.caFile) : undefined,
+      rejectUnauthorized: kafka.tls.rejectUnauthorized ?? true
     }
-    connection.tls = { ca, rejectUnauthorized: kafka.tls.rejectUnauthorized ?? true }
   }
   return connection
+}
+
+/** Read once at start, so a wrong path stops the program instead of failing every connect. */
+function readCa (file: string): Buffer {
+  let ca: Buffer
+  try {
+    ca = readFileSync(file)
+  } catch (error) {
+    throw new ConfigError('kafka.tls.caFile', `cannot read ${file}: ${(error as Error).message}`)
+  }
+  if (!isCertificate(ca)) {
+    throw new ConfigError('kafka.tls.caFile', `${file} holds no PEM certificate`)
+  }
+  return ca
+}
+
+function isCertificate (pem: Buffer): boolean {
+  try {
+    return new X509Certificate(pem).subject !== undefined
+  } catch {
+    return false
+  }
 }

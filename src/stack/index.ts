@@ -13,12 +13,14 @@ import { ensureKafkaJars, kafkaAnswers, kafkaLayout, startKafka } from './kafka.
 import { freePort, isPortFree, LOOPBACK } from './ports.ts'
 import { isAlive, stopProcess, waitForReady } from './process.ts'
 import { progress, seconds, type Progress } from './progress.ts'
+import { hasSecurity, prepareSecurity, type StackSecurityOptions } from './security.ts'
 import { ensureHome, readState, writeState, type StackPorts, type StackState } from './state.ts'
 import { requireJava, requireTool } from './tools.ts'
 
 export { ensureKafkaJars, KAFKA_VERSION, type KafkaJarsOptions } from './kafka.ts'
 export { defaultCacheDir, defaultStackHome } from './state.ts'
-export type { StackEndpoints, StackPorts, StackState } from './state.ts'
+export type { KafkaSecureListener, StackEndpoints, StackPorts, StackState } from './state.ts'
+export type { StackSecurityOptions } from './security.ts'
 
 export interface StackOptions {
   home: string // the stack folder: state, configs, data, logs
@@ -27,6 +29,7 @@ export interface StackOptions {
   readyTimeoutMs?: number // per server, default 120000
   log?: Logger
   onProgress?: (message: string) => void // human-readable progress lines
+  security?: StackSecurityOptions // an extra SASL and/or TLS Kafka listener, see security.ts
 }
 
 export interface StackStatus {
@@ -54,7 +57,8 @@ export async function startStack (
   await ensureHome(home)
   const previous = await readState(home)
 
-  if (previous !== undefined && portsMatch(previous.ports, options.ports)) {
+  if (previous !== undefined && portsMatch(previous.ports, options.ports) &&
+    hasSecurity(previous, options.security)) {
     const status = await probe(previous)
     if (status.kafka && status.clickhouse) {
       report.say('stack already running', { home, pids: previous.pids })
@@ -71,6 +75,8 @@ export async function startStack (
     cacheDir: options.cacheDir, log: report.log, onProgress: options.onProgress
   })
   const ports = await choosePorts(options.ports ?? {}, previous?.ports)
+  const secure =
+    await prepareSecurity(home, options.security, ports, options.ports, previous?.ports)
   const password = previous?.clickhouse.password ?? newPassword()
   const state: StackState = {
     home,
@@ -83,7 +89,8 @@ export async function startStack (
       user: CLICKHOUSE_USER,
       password,
       database: CLICKHOUSE_DATABASE
-    }
+    },
+    kafkaSecure: secure?.endpoint
   }
 
   const started = Date.now()
@@ -91,7 +98,8 @@ export async function startStack (
   try {
     state.pids.clickhouse = await startClickhouse({ home, ports, password, server })
     await writeState(state)
-    state.pids.kafka = await startKafka({ home, ports, libs, java, progress: report })
+    state.pids.kafka =
+      await startKafka({ home, ports, libs, java, progress: report, security: secure })
     // Recorded before waiting, so `stack stop` finds servers whose start was interrupted.
     await writeState(state)
     await waitForBoth(state, options.readyTimeoutMs ?? defaults.readyTimeoutMs, report, started)
@@ -122,6 +130,103 @@ export async function stopStack (
   await writeState({ ...state, pids: { kafka: 0, clickhouse: 0 } })
   if (stopped) report.say(`stack stopped in ${seconds(started)}`, { home: state.home })
   return stopped
+}
+
+export type StackServer = 'kafka' | 'clickhouse'
+
+export interface ServerOptions {
+  cacheDir?: string // Kafka jar cache, see defaultCacheDir()
+  readyTimeoutMs?: number // default 120000
+  log?: Logger
+  onProgress?: (message: string) => void
+}
+
+/**
+ * Stops one server of the stack in `home` and leaves the other running, as an outage would;
+ * `startServer` brings it back on the same ports with the same data. Without `timeoutMs` the
+ * server gets the usual time for a clean shutdown; a short one ends in SIGKILL, like a crash.
+ * False when that server was not running.
+ */
+export async function stopServer (
+  home: string, server: StackServer, options: { log?: Logger, timeoutMs?: number } = {}
+): Promise<boolean> {
+  const report = progress(options.log)
+  const state = await readState(resolve(home))
+  if (state === undefined) return false
+
+  const started = Date.now()
+  const stopped = await stopProcess(state.pids[server], {
+    name: server,
+    marker: markers(state.home)[server],
+    timeoutMs: options.timeoutMs ?? defaults.stopTimeoutMs,
+    log: report.log
+  })
+  await writeState({ ...state, pids: { ...state.pids, [server]: 0 } })
+  if (stopped) report.say(`${server} stopped in ${seconds(started)}`, { home: state.home })
+  return stopped
+}
+
+/**
+ * Starts one server of a stack that has been started before, on the ports and with the
+ * password, data and Kafka listeners of that start, and waits until it answers. A server already answering is
+ * left alone. Returns the state with the new pid.
+ */
+export async function startServer (
+  home: string, server: StackServer, options: ServerOptions = {}
+): Promise<StackState> {
+  const report = progress(options.log, options.onProgress)
+  const state = await readState(resolve(home))
+  if (state === undefined) {
+    throw new UserError(ErrorCodes.STACK_PROCESS,
+      `no stack in ${home}: start the whole stack first`)
+  }
+  const marker = markers(state.home)[server]
+  const layout = server === 'kafka' ? kafkaLayout(state.home) : clickhouseLayout(state.home)
+  const answers = server === 'kafka'
+    ? () => kafkaAnswers(state.ports.kafka, defaults.probeTimeoutMs)
+    : () => clickhouseAnswers(state.clickhouse, defaults.probeTimeoutMs)
+  if (isAlive(state.pids[server], marker) && await answers()) return state
+
+  const started = Date.now()
+  let pid: number
+  if (server === 'kafka') {
+    const java = await requireJava(report)
+    const libs = await ensureKafkaJars({
+      cacheDir: options.cacheDir, log: report.log, onProgress: options.onProgress
+    })
+    // The secure listener, if the stack has one, comes back on its port with its user.
+    const listener = state.kafkaSecure
+    const secure = listener === undefined ? undefined : await prepareSecurity(state.home, {
+      tls: listener.protocol !== 'SASL_PLAINTEXT',
+      sasl: listener.sasl === undefined ? undefined
+        : { username: listener.sasl.username, password: listener.sasl.password }
+    }, { ...state.ports }, { kafkaSecure: state.ports.kafkaSecure })
+    pid = await startKafka({
+      home: state.home, ports: state.ports, libs, java, progress: report, security: secure
+    })
+  } else {
+    const tool = await requireTool('clickhouse', report)
+    pid = await startClickhouse({
+      home: state.home, ports: state.ports, password: state.clickhouse.password, server: tool
+    })
+  }
+  // Recorded before waiting, so `stack stop` finds a server whose start was interrupted.
+  const next: StackState = { ...state, pids: { ...state.pids, [server]: pid } }
+  await writeState(next)
+
+  const logFiles = 'errorLogFile' in layout
+    ? [layout.errorLogFile, layout.outputFile]
+    : [layout.logFile, layout.outputFile]
+  await waitForReady({
+    name: server,
+    pid,
+    marker,
+    timeoutMs: options.readyTimeoutMs ?? defaults.readyTimeoutMs,
+    logFiles,
+    probe: answers
+  })
+  report.say(`${server} ready in ${seconds(started)}`, { home: state.home, pid })
+  return next
 }
 
 export async function stackStatus (home: string): Promise<StackStatus> {

@@ -7,6 +7,7 @@ import type { Logger } from '../log.ts'
 import { canConnect, LOOPBACK } from './ports.ts'
 import { run, spawnDetached } from './process.ts'
 import { progress, seconds, type Progress } from './progress.ts'
+import type { SecureListener } from './security.ts'
 import { defaultCacheDir, type StackPorts } from './state.ts'
 import { requireTool, type Tool } from './tools.ts'
 
@@ -82,20 +83,31 @@ export function kafkaLayout (home: string): KafkaLayout {
  * One node that is both broker and controller. The quorum is static (`controller.quorum.voters`),
  * which lets the controller port change between starts; internal topics get one replica and
  * one partition because there is one broker and a consumer group should form in a blink.
+ * A secure listener, when asked for, is one more client listener; the broker and controller
+ * keep talking to each other in plaintext over loopback.
  */
-function serverProperties (layout: KafkaLayout, ports: StackPorts): string {
+function serverProperties (
+  layout: KafkaLayout, ports: StackPorts, secure?: SecureListener
+): string {
+  const extra = secure === undefined ? undefined
+    : { name: secure.endpoint.protocol, address: `${LOOPBACK}:${secure.port}` }
   const settings: Record<string, string | number | boolean> = {
     'process.roles': 'broker,controller',
     'node.id': 1,
     'controller.quorum.voters': `1@${LOOPBACK}:${ports.kafkaController}`,
     listeners: [
       `PLAINTEXT://${LOOPBACK}:${ports.kafka}`,
-      `CONTROLLER://${LOOPBACK}:${ports.kafkaController}`
+      `CONTROLLER://${LOOPBACK}:${ports.kafkaController}`,
+      ...(extra === undefined ? [] : [`${extra.name}://${extra.address}`])
     ].join(','),
-    'advertised.listeners': `PLAINTEXT://${LOOPBACK}:${ports.kafka}`,
+    'advertised.listeners': [
+      `PLAINTEXT://${LOOPBACK}:${ports.kafka}`,
+      ...(extra === undefined ? [] : [`${extra.name}://${extra.address}`])
+    ].join(','),
     'inter.broker.listener.name': 'PLAINTEXT',
     'controller.listener.names': 'CONTROLLER',
-    'listener.security.protocol.map': 'PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
+    'listener.security.protocol.map': ['PLAINTEXT:PLAINTEXT', 'CONTROLLER:PLAINTEXT',
+      ...(extra === undefined ? [] : [`${extra.name}:${extra.name}`])].join(','),
     'log.dirs': layout.dataDir,
     'num.partitions': 1,
     'default.replication.factor': 1,
@@ -109,7 +121,8 @@ function serverProperties (layout: KafkaLayout, ports: StackPorts): string {
     'share.coordinator.state.topic.min.isr': 1,
     'share.coordinator.state.topic.num.partitions': 1,
     'group.initial.rebalance.delay.ms': 0,
-    'auto.create.topics.enable': false
+    'auto.create.topics.enable': false,
+    ...secure?.properties
   }
   const lines = Object.entries(settings).map(([key, value]) => `${key}=${value}`)
   return `# Written by vitals on every start; edits are lost.\n${lines.join('\n')}\n`
@@ -151,13 +164,14 @@ export interface StartKafkaOptions {
   libs: string
   java: Tool
   progress: Progress
+  security?: SecureListener // an extra SASL and/or TLS listener, see security.ts
 }
 
 /** Writes the configs, formats the data folder on first use and starts the broker detached. */
 export async function startKafka (options: StartKafkaOptions): Promise<number> {
   const layout = kafkaLayout(options.home)
   await mkdir(join(layout.dir, 'logs'), { recursive: true })
-  await writeFile(layout.configFile, serverProperties(layout, options.ports))
+  await writeFile(layout.configFile, serverProperties(layout, options.ports, options.security))
   await writeFile(layout.log4jFile, log4jProperties(layout))
 
   const java = (jvmFlags: string[], ...args: string[]): string[] => [...options.java.args,
@@ -169,16 +183,36 @@ export async function startKafka (options: StartKafkaOptions): Promise<number> {
     const { stdout } = await run(options.java.command,
       java([], 'kafka.tools.StorageTool', 'random-uuid'))
     const clusterId = stdout.trim().split('\n').pop() ?? ''
-    await run(options.java.command,
-      java([], 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', layout.configFile))
+    await formatStorage(layout, clusterId, options.security?.scramCredential,
+      (...args) => run(options.java.command, java([], 'kafka.tools.StorageTool', ...args)))
     options.progress.say(`formatted Kafka storage in ${seconds(started)}`,
-      { clusterId, dataDir: layout.dataDir })
+      { clusterId, dataDir: layout.dataDir, scramUser: options.security?.endpoint.sasl?.username })
   }
 
   const heap = ['-Xms256m', '-Xmx512m', '-XX:+UseG1GC', '-XX:MaxGCPauseMillis=20',
     '-Djava.awt.headless=true']
   return spawnDetached(options.java.command, java(heap, 'kafka.Kafka', layout.configFile),
     { cwd: layout.dir, outputFile: layout.outputFile })
+}
+
+/**
+ * Formats the data folder. A SCRAM credential goes in through an argument file (StorageTool
+ * reads `@file`), so it shows neither in the process list nor in the error of a failed run.
+ */
+async function formatStorage (layout: KafkaLayout, clusterId: string, scram: string | undefined,
+  storageTool: (...args: string[]) => Promise<unknown>): Promise<void> {
+  const args = ['format', '-t', clusterId, '-c', layout.configFile]
+  if (scram === undefined) {
+    await storageTool(...args)
+    return
+  }
+  const argsFile = join(layout.dir, `format-args.${process.pid}`)
+  await writeFile(argsFile, `--add-scram\n${scram}\n`, { mode: 0o600 })
+  try {
+    await storageTool(...args, `@${argsFile}`)
+  } finally {
+    await rm(argsFile, { force: true })
+  }
 }
 
 /** Ready means the client port is open and the broker answers a metadata request. */

@@ -8,11 +8,23 @@ export interface StackPorts {
   kafkaController: number
   clickhouseHttp: number
   clickhouseTcp: number
+  kafkaSecure?: number // the SASL/TLS listener, only on a start with `security`
 }
 
 export interface StackEndpoints {
   kafka: { bootstrap: string } // '127.0.0.1:PORT'
   clickhouse: { url: string, user: string, password: string, database: string }
+}
+
+/**
+ * Kafka's second listener, there only when the stack was started with `security`. Kept apart
+ * from `kafka` so that printing the endpoints never prints the SCRAM password.
+ */
+export interface KafkaSecureListener {
+  bootstrap: string // '127.0.0.1:PORT'
+  protocol: 'SASL_SSL' | 'SASL_PLAINTEXT' | 'SSL'
+  caFile?: string // PEM of the CA that signed the broker's certificate, with TLS
+  sasl?: { mechanism: 'SCRAM-SHA-512', username: string, password: string }
 }
 
 /**
@@ -25,6 +37,7 @@ export interface StackState extends StackEndpoints {
   pids: { kafka: number, clickhouse: number }
   startedAt: string // ISO time of the last start
   ports: StackPorts
+  kafkaSecure?: KafkaSecureListener
 }
 
 export function stateFile (home: string): string {
