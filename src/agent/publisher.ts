@@ -1,6 +1,7 @@
 import { compatibilityPartitioner, ProduceAcks, Producer } from '@platformatic/kafka'
 import type { Settings } from '../config/index.ts'
 import { encodeEvent, type SampleEvent } from '../event/index.ts'
+import { chunkBySize, maxChunkBytes } from '../kafka/chunks.ts'
 import type { KafkaConnection } from '../kafka/options.ts'
 import type { Logger } from '../log.ts'
 import { Telemetry } from '../telemetry.ts'
@@ -111,7 +112,8 @@ export class Publisher {
         continue
       }
 
-      const batch = this.#buffer.slice(0, this.#options.maxSendBatch ?? 500)
+      const [batch] = chunkBySize(this.#buffer.slice(0, this.#options.maxSendBatch ?? 500),
+        (event) => encoded(event).length, maxChunkBytes)
       try {
         await this.#send(batch)
         this.#buffer.splice(0, batch.length)
@@ -147,11 +149,23 @@ export class Publisher {
       messages: batch.map((event) => ({
         topic,
         key: event.host.id,
-        value: encodeEvent(event),
+        value: encoded(event),
         timestamp: BigInt(event.time),
         headers: { 'vitals-schema': String(event.version) },
         ...(partition >= 0 ? { partition } : {})
       }))
     })
   }
+}
+
+/** Each event is encoded once, however often its send is retried. */
+const encodings = new WeakMap<SampleEvent, Buffer>()
+
+function encoded (event: SampleEvent): Buffer {
+  let bytes = encodings.get(event)
+  if (bytes === undefined) {
+    bytes = encodeEvent(event)
+    encodings.set(event, bytes)
+  }
+  return bytes
 }

@@ -11,6 +11,7 @@ export type StoreFailure = 'retry' | 'reject'
 /** ClickHouse error codes that blame the data, not the server. */
 const contentErrorCodes = new Set([
   6, // CANNOT_PARSE_TEXT
+  25, // CANNOT_PARSE_ESCAPE_SEQUENCE
   26, // CANNOT_PARSE_QUOTED_STRING
   27, // CANNOT_PARSE_INPUT_ASSERTION_FAILED
   38, // CANNOT_PARSE_DATE

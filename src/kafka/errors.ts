@@ -20,3 +20,14 @@ export function kafkaErrorCause (error: unknown): string {
   const top = error instanceof Error ? error.message : String(error)
   return causes.size === 0 ? top : [...causes].slice(0, 3).join('; ')
 }
+
+/** Whether the broker refused a record batch for its size (`message.max.bytes`). */
+export function isMessageTooLarge (error: unknown): boolean {
+  const visit = (node: unknown, depth: number): boolean => {
+    if (depth > 6 || typeof node !== 'object' || node === null) return false
+    if ((node as { apiId?: unknown }).apiId === 'MESSAGE_TOO_LARGE') return true
+    const inner = [...((node as { errors?: unknown[] }).errors ?? []), (node as { cause?: unknown }).cause]
+    return inner.some((child) => visit(child, depth + 1))
+  }
+  return visit(error, 0)
+}
