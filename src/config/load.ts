@@ -70,6 +70,7 @@ export function loadSettings (options: LoadOptions = {}): Readonly<Settings> {
   }
 
   validate(settings, sources)
+  checkClickHouseUrl((settings as unknown as Settings).clickhouse.url, sources.get('clickhouse.url'))
   return deepFreeze(settings) as unknown as Readonly<Settings>
 }
 
@@ -189,6 +190,28 @@ function validate (settings: Tree, sources: Map<string, string>): void {
   const secret = /password|sasl|clickhouse$|kafka$/i.test(key) || typeof error.value === 'object'
   const got = error.value === undefined || secret ? '' : `, got ${JSON.stringify(error.value)}`
   throw new ConfigError(key === '' ? 'settings' : key, `${describe(error.schema, error.message)}${got}${from}`)
+}
+
+/**
+ * The URL is shown in error messages, so it must not carry credentials: those belong in
+ * clickhouse.user and clickhouse.password, which are never shown.
+ */
+function checkClickHouseUrl (url: string, source: string | undefined): void {
+  if (url === '') return
+  const from = source === undefined ? '' : ` (from ${source})`
+  let parsed: URL
+  try {
+    parsed = new URL(url)
+  } catch {
+    throw new ConfigError('clickhouse.url', `expected http(s)://host:port${from}`)
+  }
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
+    throw new ConfigError('clickhouse.url', `expected http:// or https://, got ${parsed.protocol}${from}`)
+  }
+  if (parsed.username !== '' || parsed.password !== '') {
+    throw new ConfigError('clickhouse.url', 'must not contain a user or password: set ' +
+      `clickhouse.user and clickhouse.password (VITALS_CLICKHOUSE_USER, _PASSWORD) instead${from}`)
+  }
 }
 
 function describe (schema: TSchema, message: string): string {

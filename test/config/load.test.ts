@@ -243,3 +243,18 @@ describe('loadSettings refusals', () => {
     assert.ok(!error.message.includes('hunter2'))
   })
 })
+
+describe('clickhouse.url', () => {
+  it('a URL with credentials in it should be refused without repeating them', () => {
+    assert.throws(() => loadSettings({ env: { VITALS_CLICKHOUSE_URL: 'https://bob:hunter2secret@ch:8443' } }),
+      (error: Error) => error instanceof ConfigError && /clickhouse\.user and clickhouse\.password/.test(error.message) &&
+        !error.message.includes('hunter2secret'))
+  })
+
+  it('a URL that is not http(s) should name the setting', () => {
+    assert.throws(() => loadSettings({ env: { VITALS_CLICKHOUSE_URL: 'tcp://ch:9000' } }),
+      /invalid setting clickhouse\.url: expected http:\/\/ or https:\/\/.*VITALS_CLICKHOUSE_URL/)
+    assert.throws(() => loadSettings({ env: { VITALS_CLICKHOUSE_URL: 'not a url' } }),
+      /invalid setting clickhouse\.url: expected http\(s\):\/\/host:port/)
+  })
+})
