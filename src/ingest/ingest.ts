@@ -1,5 +1,7 @@
+import { setTimeout as sleep } from 'node:timers/promises'
 import { Consumer, type Message, type MessagesStream } from '@platformatic/kafka'
 import type { Settings } from '../config/index.ts'
+import { kafkaErrorCause } from '../kafka/errors.ts'
 import type { KafkaConnection } from '../kafka/options.ts'
 import type { Logger } from '../log.ts'
 import type { Store } from '../store/index.ts'
@@ -9,6 +11,9 @@ import type { MessageCoordinates } from './rows.ts'
 import { BatchWriter } from './writer.ts'
 
 type KafkaMessage = Message<Buffer, Buffer, Buffer, Buffer>
+
+const resumeMinMs = 500
+const resumeMaxMs = 10_000
 
 export interface IngestOptions {
   connection: KafkaConnection
@@ -31,6 +36,7 @@ export class Ingest {
   readonly #consumer: Consumer<Buffer, Buffer, Buffer, Buffer>
   readonly #deadLetters: DeadLetterSink
   readonly #abort = new AbortController()
+  readonly #stopping = new AbortController()
   readonly #writer: BatchWriter
   #stream: MessagesStream<Buffer, Buffer, Buffer, Buffer> | undefined
   #batch: KafkaMessage[] = []
@@ -38,6 +44,7 @@ export class Ingest {
   #flushing: Promise<void> | undefined
   #timer: NodeJS.Timeout | undefined
   #failure: Error | undefined
+  #resuming: Promise<void> | undefined
 
   constructor (options: IngestOptions) {
     this.#options = options
@@ -64,16 +71,13 @@ export class Ingest {
   }
 
   async start (): Promise<void> {
-    this.#stream = await this.#consumer.consume({
-      topics: [this.#options.topic],
-      mode: 'committed',
-      fallbackMode: 'earliest',
-      autocommit: false
+    // The group membership failing for good (a rejoin that ran out of retries) is reported
+    // here; without a listener it would end the process. The stream fails with it and is
+    // started again, which joins the group anew.
+    this.#consumer.on('error', (error: Error) => {
+      this.telemetry.record('consumer_group_error', 'error', { error: kafkaErrorCause(error) })
     })
-    this.#stream.on('data', (message: KafkaMessage) => this.#receive(message))
-    this.#stream.on('error', (error: Error) => {
-      this.telemetry.record('consumer_error', 'error', { error: error.message })
-    })
+    await this.#consume()
     const tick = Math.max(10, Math.floor(this.#options.settings.maxBatchMs / 4))
     this.#timer = setInterval(() => this.#flushIfDue(), tick)
     this.telemetry.record('ingest_started', 'info', {
@@ -87,9 +91,13 @@ export class Ingest {
    */
   async stop (timeoutMs = 10_000): Promise<void> {
     clearInterval(this.#timer)
+    this.#stopping.abort()
     this.#stream?.pause()
 
     const drained = (async () => {
+      // A stream being started again when the stop came is paused as well.
+      await this.#resuming
+      this.#stream?.pause()
       await this.#flushing
       await this.#flush()
     })()
@@ -117,6 +125,56 @@ export class Ingest {
   /** The error that stopped ingest, if any. */
   get failure (): Error | undefined {
     return this.#failure
+  }
+
+  async #consume (): Promise<void> {
+    const stream = await this.#consumer.consume({
+      topics: [this.#options.topic],
+      mode: 'committed',
+      fallbackMode: 'earliest',
+      autocommit: false
+    })
+    stream.on('data', (message: KafkaMessage) => this.#receive(message))
+    stream.on('error', (error: Error) => this.#streamFailed(stream, error))
+    this.#stream = stream
+  }
+
+  /**
+   * The client ends a stream for good when a fetch fails beyond its own retries (a broker
+   * restarting, a stale leader epoch). Ingest then starts a new one, or it would stay up and
+   * consume nothing.
+   */
+  #streamFailed (stream: MessagesStream<Buffer, Buffer, Buffer, Buffer>, error: Error): void {
+    this.telemetry.record('consumer_error', 'error', { error: kafkaErrorCause(error) })
+    if (stream !== this.#stream || this.#stopping.signal.aborted) {
+      return
+    }
+    this.#stream = undefined
+    this.#resuming ??= this.#resume().finally(() => { this.#resuming = undefined })
+  }
+
+  async #resume (): Promise<void> {
+    // A batch being written is finished and committed. What arrived after it is dropped
+    // unwritten: the new stream starts from the committed offsets and reads it again.
+    await this.#flushing
+    this.#batch = []
+    let delay = resumeMinMs
+    while (!this.#stopping.signal.aborted && this.#failure === undefined) {
+      await sleep(delay, undefined, { signal: this.#stopping.signal }).catch(() => {})
+      if (this.#stopping.signal.aborted) {
+        return
+      }
+      try {
+        await this.#consume()
+        this.telemetry.record('consumer_resumed', 'info')
+        return
+      } catch (error) {
+        this.telemetry.record('consumer_error', 'error', {
+          error: (error as Error).message, retryInMs: delay
+        })
+        delay = Math.min(delay * 2, resumeMaxMs)
+      }
+    }
   }
 
   #receive (message: KafkaMessage): void {

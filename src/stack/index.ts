@@ -13,7 +13,7 @@ import { ensureKafkaJars, kafkaAnswers, kafkaLayout, startKafka } from './kafka.
 import { freePort, isPortFree, LOOPBACK } from './ports.ts'
 import { isAlive, stopProcess, waitForReady } from './process.ts'
 import { progress, seconds, type Progress } from './progress.ts'
-import { hasSecurity, prepareSecurity, type StackSecurityOptions } from './security.ts'
+import { hasSecurity, prepareSecurity, resumeSecurity, type StackSecurityOptions } from './security.ts'
 import { ensureHome, readState, writeState, type StackPorts, type StackState } from './state.ts'
 import { requireJava, requireTool } from './tools.ts'
 
@@ -195,12 +195,7 @@ export async function startServer (
       cacheDir: options.cacheDir, log: report.log, onProgress: options.onProgress
     })
     // The secure listener, if the stack has one, comes back on its port with its user.
-    const listener = state.kafkaSecure
-    const secure = listener === undefined ? undefined : await prepareSecurity(state.home, {
-      tls: listener.protocol !== 'SASL_PLAINTEXT',
-      sasl: listener.sasl === undefined ? undefined
-        : { username: listener.sasl.username, password: listener.sasl.password }
-    }, { ...state.ports }, { kafkaSecure: state.ports.kafkaSecure })
+    const secure = await resumeSecurity(state)
     pid = await startKafka({
       home: state.home, ports: state.ports, libs, java, progress: report, security: secure
     })
