@@ -1,4 +1,7 @@
-import type { Store } from './client.ts'
+import type { QueryOptions, Store } from './client.ts'
+
+/** These queries only read: the server is told so, and refuses anything else. */
+const readOnly: QueryOptions = { readonly: true }
 
 /** The newest sample of each host, with the figures an operator scans first. */
 export interface HostSummary {
@@ -32,20 +35,20 @@ SELECT host_id, hostname, toString(time) AS sample_time, cpu_busy,
 FROM ${store.table('host_samples')}
 WHERE time > now() - {within:UInt32}
 ORDER BY host_id, time DESC
-LIMIT 1 BY host_id`, params)
+LIMIT 1 BY host_id`, params, readOnly)
 
   const disks = await store.query<{ host_id: string, mount: string, fullest_pct: number }>(`
 SELECT host_id, mount, used_pct AS fullest_pct
 FROM ${store.table('filesystem_samples')}
 WHERE (host_id, time) IN (${newest})
 ORDER BY host_id, used_pct DESC
-LIMIT 1 BY host_id`, params)
+LIMIT 1 BY host_id`, params, readOnly)
 
   const nets = await store.query<{ host_id: string, rx: number | null, tx: number | null }>(`
 SELECT host_id, sum(rx_bytes_per_sec) AS rx, sum(tx_bytes_per_sec) AS tx
 FROM ${store.table('interface_samples')}
 WHERE (host_id, time) IN (${newest}) AND interface != 'lo'
-GROUP BY host_id`, params)
+GROUP BY host_id`, params, readOnly)
 
   const diskBy = new Map(disks.map((row) => [row.host_id, row]))
   const netBy = new Map(nets.map((row) => [row.host_id, row]))
@@ -106,7 +109,7 @@ FROM (
   GROUP BY host_id, agent_started_at
 )
 GROUP BY host_id
-ORDER BY host_id`, { within: withinSeconds })
+ORDER BY host_id`, { within: withinSeconds }, readOnly)
   return rows.map((row) => ({
     ...row,
     age_seconds: Number(row.age_seconds),

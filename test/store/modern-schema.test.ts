@@ -12,6 +12,7 @@ import { emptyRows, eventId, RowBuilder, type MessageCoordinates, type Rows } fr
 import type { Store } from '../../src/store/client.ts'
 import { legacyFeatures, modernFeatures } from '../../src/store/features.ts'
 import { completenessPerHost, latestPerHost, type HostSummary } from '../../src/store/queries.ts'
+import type { QueryOptions } from '../../src/store/client.ts'
 import { migrations, type SchemaOptions } from '../../src/store/schema.ts'
 import { bindLiterals, identifier, type ParamValue } from '../../src/store/sql.ts'
 
@@ -71,7 +72,8 @@ async function liveViewQueries (): Promise<string[]> {
   const queries: string[] = []
   const capture = {
     table,
-    query: async (sql: string, params: Record<string, ParamValue>) => {
+    query: async (sql: string, params: Record<string, ParamValue>, options?: QueryOptions) => {
+      assert.equal(options?.readonly, true, `a query that only reads should run read-only:\n${sql}`)
       queries.push(bindLiterals(sql, params))
       return []
     }
