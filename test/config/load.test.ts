@@ -258,3 +258,19 @@ describe('clickhouse.url', () => {
       /invalid setting clickhouse\.url: expected http\(s\):\/\/host:port/)
   })
 })
+
+describe('values that end up in SQL or Kafka requests', () => {
+  const attempts: Array<[string, string]> = [
+    ['VITALS_CLICKHOUSE_DATABASE', 'vitals; DROP DATABASE vitals'],
+    ['VITALS_CLICKHOUSE_DATABASE', 'vitals`.`events'],
+    ['VITALS_CLICKHOUSE_DATABASE', "vitals' OR '1'='1"],
+    ['VITALS_TOPIC', 'metrics/../other'],
+    ['VITALS_TOPIC', 'metrics topic'],
+    ['VITALS_HOST_ID', 'x'.repeat(129)]
+  ]
+  for (const [variable, value] of attempts) {
+    it(`${variable}=${JSON.stringify(value.slice(0, 40))} should be refused at start`, () => {
+      assert.throws(() => loadSettings({ env: { [variable]: value } }), ConfigError)
+    })
+  }
+})
