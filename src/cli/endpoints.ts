@@ -66,6 +66,7 @@ export async function connectStore (settings: Settings): Promise<Store> {
   try {
     return await Store.connect(settings.clickhouse)
   } catch (error) {
+    if (error instanceof UserError) throw error
     throw new UserError(ErrorCodes.STORE_UNAVAILABLE,
       `cannot reach ClickHouse at ${settings.clickhouse.url} as ${settings.clickhouse.user}: ` +
       (error as Error).message.split('\n')[0])

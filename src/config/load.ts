@@ -25,6 +25,7 @@ export const environmentKeys: Record<string, string> = {
   VITALS_CLICKHOUSE_URL: 'clickhouse.url',
   VITALS_CLICKHOUSE_USER: 'clickhouse.user',
   VITALS_CLICKHOUSE_PASSWORD: 'clickhouse.password',
+  VITALS_CLICKHOUSE_CA_FILE: 'clickhouse.caFile',
   VITALS_CLICKHOUSE_DATABASE: 'clickhouse.database',
   VITALS_INTERVAL_MS: 'agent.intervalMs',
   VITALS_HOST_ID: 'agent.hostId',

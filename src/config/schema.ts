@@ -40,6 +40,10 @@ export const SettingsSchema = Closed({
     url: Type.String({ description: 'http(s)://host:port; empty uses the local stack' }),
     user: Type.String(),
     password: Type.String(),
+    caFile: Type.Optional(Type.String({
+      description: 'PEM file of the CA that signed the server certificate, for https:// URLs; ' +
+        'the system CAs if unset'
+    })),
     database: Type.String({ minLength: 1, maxLength: 128, pattern: '^[A-Za-z_][A-Za-z0-9_]*$' }),
     requestTimeoutMs: Int(1000, 600_000, 'one query or insert')
   }),

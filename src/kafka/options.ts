@@ -1,7 +1,5 @@
-import { X509Certificate } from 'node:crypto'
-import { readFileSync } from 'node:fs'
 import type { Settings } from '../config/index.ts'
-import { ConfigError } from '../errors.ts'
+import { readCaFile } from '../config/ca-file.ts'
 
 type Mechanism = 'PLAIN' | 'SCRAM-SHA-256' | 'SCRAM-SHA-512'
 
@@ -30,31 +28,10 @@ export function kafkaConnection (kafka: Settings['kafka'], role: string): KafkaC
     // The broker's name is checked against its certificate as Node does it: an address such as
     // 127.0.0.1 must be an IP entry of the certificate's subject alternative names.
     connection.tls = {
-      ca: kafka.tls.caFile ? readCa(kafka.tls.caFile) : undefined,
+      ca: kafka.tls.caFile ? readCaFile('kafka.tls.caFile', kafka.tls.caFile) : undefined,
       rejectUnauthorized: kafka.tls.rejectUnauthorized ?? true
     }
   }
   return connection
 }
 
-/** Read once at start, so a wrong path stops the program instead of failing every connect. */
-function readCa (file: string): Buffer {
-  let ca: Buffer
-  try {
-    ca = readFileSync(file)
-  } catch (error) {
-    throw new ConfigError('kafka.tls.caFile', `cannot read ${file}: ${(error as Error).message}`)
-  }
-  if (!isCertificate(ca)) {
-    throw new ConfigError('kafka.tls.caFile', `${file} holds no PEM certificate`)
-  }
-  return ca
-}
-
-function isCertificate (pem: Buffer): boolean {
-  try {
-    return new X509Certificate(pem).subject !== undefined
-  } catch {
-    return false
-  }
-}

@@ -6,14 +6,16 @@ import { LOOPBACK } from './ports.ts'
 import { run } from './process.ts'
 
 /**
- * The local stack's TLS material: a CA of its own and one broker certificate it signed, made
- * once with `openssl` and kept, so clients holding the CA file keep trusting the broker across
- * restarts. The broker's key is unencrypted PEM in a folder only its owner can read: Kafka reads
- * PEM keystores directly, so no keystore password exists that could leak.
+ * The local stack's TLS material: a CA of its own and one server certificate it signed, made
+ * once with `openssl` and kept, so clients holding the CA file keep trusting the servers across
+ * restarts. Kafka and ClickHouse both serve that certificate (it names only 127.0.0.1 and
+ * localhost), so one CA file verifies either. The key is unencrypted PEM in a folder only its
+ * owner can read: Kafka and ClickHouse both read PEM directly, so no keystore password exists
+ * that could leak. The file names say "broker" because Kafka used them first.
  */
 export interface StackCertificates {
-  caFile: string // the CA certificate (PEM) clients verify the broker with
-  keystoreFile: string // the broker's private key and certificate chain (PEM), mode 0600
+  caFile: string // the CA certificate (PEM) clients verify the servers with
+  keystoreFile: string // the server's private key, then its certificate chain (PEM), mode 0600
 }
 
 const CA_DAYS = 3650
@@ -24,7 +26,7 @@ export function certificatesIn (dir: string): StackCertificates {
 }
 
 /**
- * Returns the certificates in `dir`, making them first when missing. The broker certificate
+ * Returns the certificates in `dir`, making them first when missing. The server certificate
  * names 127.0.0.1 as an IP address, so clients verify the host name instead of skipping the
  * check. The CA's key is deleted once it has signed: nothing else can then be made that
  * clients of this CA would trust.
@@ -56,7 +58,8 @@ export async function ensureCertificates (dir: string): Promise<StackCertificate
       '-CAkey', path('ca.key'), '-set_serial', `0x${randomBytes(16).toString('hex')}`,
       '-days', String(BROKER_DAYS), '-extfile', path('broker.ext'), '-out', path('broker.pem')])
 
-    // Kafka's PEM keystore: the key first, then the chain from the broker up to the CA.
+    // A PEM keystore as Kafka reads it: the key first, then the chain from the server up to
+    // the CA. ClickHouse reads the same file for its key and for its certificate chain.
     const keystore = await Promise.all(['broker.key', 'broker.pem', 'ca.pem']
       .map((name) => readFile(path(name), 'utf8')))
     await writeFile(path('broker-keystore.pem'), keystore.join(''), { mode: 0o600 })

@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import { ErrorCodes, VitalsError } from '../errors.ts'
 import { LOOPBACK } from './ports.ts'
 import { spawnDetached } from './process.ts'
+import type { ClickhouseHttps } from './security.ts'
 import type { StackPorts } from './state.ts'
 import type { Tool } from './tools.ts'
 
@@ -42,7 +43,7 @@ export function newPassword (): string {
  * Loopback only, no interserver port, caches sized for a laptop rather than the 5-8 GB
  * defaults, and UTC so stored DateTime values read the same on every machine.
  */
-function configXml (layout: ClickhouseLayout, ports: StackPorts): string {
+function configXml (layout: ClickhouseLayout, ports: StackPorts, https?: ClickhouseHttps): string {
   const folder = (name: string): string => join(layout.dir, name) + '/'
   return `<?xml version="1.0"?>
 <!-- Written by vitals on every start; edits are lost. -->
@@ -57,7 +58,7 @@ function configXml (layout: ClickhouseLayout, ports: StackPorts): string {
   <listen_host>${LOOPBACK}</listen_host>
   <http_port>${ports.clickhouseHttp}</http_port>
   <tcp_port>${ports.clickhouseTcp}</tcp_port>
-  <path>${folder('data')}</path>
+${https === undefined ? '' : httpsXml(https)}  <path>${folder('data')}</path>
   <tmp_path>${folder('tmp')}</tmp_path>
   <user_files_path>${folder('user_files')}</user_files_path>
   <format_schema_path>${folder('format_schemas')}</format_schema_path>
@@ -72,6 +73,29 @@ function configXml (layout: ClickhouseLayout, ports: StackPorts): string {
   <uncompressed_cache_size>268435456</uncompressed_cache_size>
   <mlock_executable>false</mlock_executable>
 </yandex>
+`
+}
+
+/**
+ * The HTTPS port for 18.16, whose server reads `openSSL.server` through Poco's SSLManager.
+ * The key and the chain come from one PEM file (Poco reads the first key and the certificates
+ * in order). No `dhParamsFile`: the certificate is ECDSA, so key exchange is ECDHE, and 18.16
+ * starts without one. Clients are not asked for a certificate. A file it cannot read makes the
+ * server exit at start, so a stack with a broken HTTPS port never reports ready.
+ */
+function httpsXml (https: ClickhouseHttps): string {
+  return `  <https_port>${https.port}</https_port>
+  <openSSL>
+    <server>
+      <certificateFile>${https.keyAndChainFile}</certificateFile>
+      <privateKeyFile>${https.keyAndChainFile}</privateKeyFile>
+      <verificationMode>none</verificationMode>
+      <loadDefaultCAFile>false</loadDefaultCAFile>
+      <cacheSessions>true</cacheSessions>
+      <disableProtocols>sslv2,sslv3,tlsv1,tlsv1_1</disableProtocols>
+      <preferServerCiphers>true</preferServerCiphers>
+    </server>
+  </openSSL>
 `
 }
 
@@ -131,6 +155,7 @@ export interface StartClickhouseOptions {
   ports: StackPorts
   password: string
   server: Tool
+  https?: ClickhouseHttps // an HTTPS port beside the HTTP one, see security.ts
 }
 
 export async function startClickhouse (options: StartClickhouseOptions): Promise<number> {
@@ -138,7 +163,7 @@ export async function startClickhouse (options: StartClickhouseOptions): Promise
   for (const name of ['logs', 'data', 'tmp', 'user_files', 'format_schemas']) {
     await mkdir(join(layout.dir, name), { recursive: true })
   }
-  await writeFile(layout.configFile, configXml(layout, options.ports))
+  await writeFile(layout.configFile, configXml(layout, options.ports, options.https))
   await writeFile(layout.usersFile, usersXml(options.password), { mode: 0o600 })
 
   return spawnDetached(options.server.command,

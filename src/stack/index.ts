@@ -13,13 +13,18 @@ import { ensureKafkaJars, kafkaAnswers, kafkaLayout, startKafka } from './kafka.
 import { freePort, isPortFree, LOOPBACK } from './ports.ts'
 import { isAlive, stopProcess, waitForReady } from './process.ts'
 import { progress, seconds, type Progress } from './progress.ts'
-import { hasSecurity, prepareSecurity, resumeSecurity, type StackSecurityOptions } from './security.ts'
+import {
+  hasSecurity, prepareClickhouseTls, prepareSecurity, resumeClickhouseTls, resumeSecurity,
+  type StackSecurityOptions
+} from './security.ts'
 import { ensureHome, readState, writeState, type StackPorts, type StackState } from './state.ts'
 import { requireJava, requireTool } from './tools.ts'
 
 export { ensureKafkaJars, KAFKA_VERSION, type KafkaJarsOptions } from './kafka.ts'
 export { defaultCacheDir, defaultStackHome } from './state.ts'
-export type { KafkaSecureListener, StackEndpoints, StackPorts, StackState } from './state.ts'
+export type {
+  ClickhouseSecureEndpoint, KafkaSecureListener, StackEndpoints, StackPorts, StackState
+} from './state.ts'
 export type { StackSecurityOptions } from './security.ts'
 
 export interface StackOptions {
@@ -29,7 +34,7 @@ export interface StackOptions {
   readyTimeoutMs?: number // per server, default 120000
   log?: Logger
   onProgress?: (message: string) => void // human-readable progress lines
-  security?: StackSecurityOptions // an extra SASL and/or TLS Kafka listener, see security.ts
+  security?: StackSecurityOptions // a SASL/TLS Kafka listener, ClickHouse HTTPS: security.ts
 }
 
 export interface StackStatus {
@@ -77,6 +82,8 @@ export async function startStack (
   const ports = await choosePorts(options.ports ?? {}, previous?.ports)
   const secure =
     await prepareSecurity(home, options.security, ports, options.ports, previous?.ports)
+  const https =
+    await prepareClickhouseTls(home, options.security, ports, options.ports, previous?.ports)
   const password = previous?.clickhouse.password ?? newPassword()
   const state: StackState = {
     home,
@@ -90,13 +97,14 @@ export async function startStack (
       password,
       database: CLICKHOUSE_DATABASE
     },
-    kafkaSecure: secure?.endpoint
+    kafkaSecure: secure?.endpoint,
+    clickhouseSecure: https?.endpoint
   }
 
   const started = Date.now()
   report.say('starting Kafka and ClickHouse', { home, ports })
   try {
-    state.pids.clickhouse = await startClickhouse({ home, ports, password, server })
+    state.pids.clickhouse = await startClickhouse({ home, ports, password, server, https })
     await writeState(state)
     state.pids.kafka =
       await startKafka({ home, ports, libs, java, progress: report, security: secure })
@@ -168,8 +176,9 @@ export async function stopServer (
 
 /**
  * Starts one server of a stack that has been started before, on the ports and with the
- * password, data and Kafka listeners of that start, and waits until it answers. A server already answering is
- * left alone. Returns the state with the new pid.
+ * password, data and secure ports (Kafka listener, ClickHouse HTTPS) of that start, and waits
+ * until it answers. A server already answering is left alone. Returns the state with the new
+ * pid.
  */
 export async function startServer (
   home: string, server: StackServer, options: ServerOptions = {}
@@ -189,6 +198,7 @@ export async function startServer (
 
   const started = Date.now()
   let pid: number
+  let next: StackState = state
   if (server === 'kafka') {
     const java = await requireJava(report)
     const libs = await ensureKafkaJars({
@@ -201,12 +211,16 @@ export async function startServer (
     })
   } else {
     const tool = await requireTool('clickhouse', report)
+    // The HTTPS port, if the stack has one, comes back too (elsewhere if its port was taken).
+    const https = await resumeClickhouseTls(state)
+    const ports = { ...state.ports, clickhouseHttps: https?.port }
     pid = await startClickhouse({
-      home: state.home, ports: state.ports, password: state.clickhouse.password, server: tool
+      home: state.home, ports, password: state.clickhouse.password, server: tool, https
     })
+    next = { ...state, ports, clickhouseSecure: https?.endpoint }
   }
   // Recorded before waiting, so `stack stop` finds a server whose start was interrupted.
-  const next: StackState = { ...state, pids: { ...state.pids, [server]: pid } }
+  next = { ...next, pids: { ...state.pids, [server]: pid } }
   await writeState(next)
 
   const logFiles = 'errorLogFile' in layout

@@ -4,19 +4,24 @@ import { join } from 'node:path'
 import { ErrorCodes, UserError } from '../errors.ts'
 import { ensureCertificates } from './certs.ts'
 import { freePort, isPortFree, LOOPBACK } from './ports.ts'
-import type { KafkaSecureListener, StackPorts, StackState } from './state.ts'
+import type {
+  ClickhouseSecureEndpoint, KafkaSecureListener, StackPorts, StackState
+} from './state.ts'
 
 /**
- * An optional second Kafka listener for trying the clients' SASL and TLS paths against a real
- * broker. With both it is SASL_SSL: a client must verify the broker's certificate and log in
- * as a SCRAM-SHA-512 user. The PLAINTEXT listener stays as it is for everything else, so this
- * proves the clients, not that the stack is locked down.
+ * Optional secure ports for trying the clients' SASL and TLS paths against real servers: a
+ * second Kafka listener (SASL_SSL with both Kafka options: a client must verify the broker's
+ * certificate and log in as a SCRAM-SHA-512 user) and an HTTPS port on ClickHouse. The plain
+ * ports stay as they are for everything else, so this proves the clients, not that the stack
+ * is locked down.
  */
 export interface StackSecurityOptions {
-  /** A SCRAM-SHA-512 user; `vitals` and a random password unless given. */
+  /** A SCRAM-SHA-512 Kafka user; `vitals` and a random password unless given. */
   sasl?: { username?: string, password?: string }
-  /** TLS with a certificate signed by a CA of the stack's own (`state.kafkaSecure.caFile`). */
+  /** Kafka TLS, the certificate signed by a CA of the stack's own (`state.kafkaSecure.caFile`). */
   tls?: boolean
+  /** ClickHouse HTTPS with a certificate of the same CA (`state.clickhouseSecure`). */
+  clickhouseTls?: boolean
 }
 
 /** What `startKafka` needs to add the listener; `endpoint` is what clients need. */
@@ -35,8 +40,24 @@ const MECHANISM = 'SCRAM-SHA-512'
 const SCRAM_ITERATIONS = 8192
 const DEFAULT_USER = 'vitals'
 
+/** What `startClickhouse` needs for its HTTPS port; `endpoint` is what clients need. */
+export interface ClickhouseHttps {
+  endpoint: ClickhouseSecureEndpoint
+  port: number
+  /** The server's private key and certificate chain (PEM), read for both key and certificate. */
+  keyAndChainFile: string
+}
+
 export function securityDir (home: string): string {
   return join(home, 'kafka', 'security')
+}
+
+/**
+ * The stack's one CA and the server certificate it signed, used by both servers. It sits under
+ * `kafka/` because Kafka had TLS first, and clients of existing stacks hold this CA path.
+ */
+export function tlsDir (home: string): string {
+  return join(securityDir(home), 'tls')
 }
 
 function protocolOf (options: StackSecurityOptions): Protocol | undefined {
@@ -52,6 +73,7 @@ function protocolOf (options: StackSecurityOptions): Protocol | undefined {
  */
 export function hasSecurity (state: StackState, options?: StackSecurityOptions): boolean {
   if (options === undefined) return true
+  if (options.clickhouseTls === true && state.clickhouseSecure === undefined) return false
   const wanted = protocolOf(options)
   const current = state.kafkaSecure
   if (wanted === undefined) return true
@@ -74,7 +96,7 @@ export async function prepareSecurity (
   if (options === undefined || protocol === undefined) return undefined
 
   await mkdir(securityDir(home), { recursive: true, mode: 0o700 })
-  const port = await choosePort(ports, wanted.kafkaSecure, remembered?.kafkaSecure)
+  const port = await choosePort(ports, 'kafkaSecure', wanted, remembered)
   ports.kafkaSecure = port
   const name = protocol.toLowerCase()
   const endpoint: KafkaSecureListener = { bootstrap: `${LOOPBACK}:${port}`, protocol }
@@ -82,7 +104,7 @@ export async function prepareSecurity (
   let scramCredential: string | undefined
 
   if (options.tls === true) {
-    const certificates = await ensureCertificates(join(securityDir(home), 'tls'))
+    const certificates = await ensureCertificates(tlsDir(home))
     endpoint.caFile = certificates.caFile
     Object.assign(properties, {
       [`listener.name.${name}.ssl.keystore.type`]: 'PEM',
@@ -118,6 +140,36 @@ export async function resumeSecurity (state: StackState): Promise<SecureListener
     tls: recorded.caFile !== undefined
   }
   return await prepareSecurity(state.home, options, { ...state.ports }, {}, state.ports)
+}
+
+/**
+ * ClickHouse's HTTPS port, when asked for: its port is chosen like the Kafka listener's (sets
+ * `ports.clickhouseHttps`) and it serves the stack's server certificate, so the one CA file
+ * verifies both servers.
+ */
+export async function prepareClickhouseTls (
+  home: string, options: StackSecurityOptions | undefined, ports: StackPorts,
+  wanted: Partial<StackPorts> = {}, remembered?: StackPorts
+): Promise<ClickhouseHttps | undefined> {
+  if (options?.clickhouseTls !== true) return undefined
+
+  await mkdir(securityDir(home), { recursive: true, mode: 0o700 })
+  const certificates = await ensureCertificates(tlsDir(home))
+  const port = await choosePort(ports, 'clickhouseHttps', wanted, remembered)
+  ports.clickhouseHttps = port
+  return {
+    endpoint: { url: `https://${LOOPBACK}:${port}`, caFile: certificates.caFile },
+    port,
+    keyAndChainFile: certificates.keystoreFile
+  }
+}
+
+/** The HTTPS port a recorded state had, for starting ClickHouse again on its own. */
+export async function resumeClickhouseTls (state: StackState):
+  Promise<ClickhouseHttps | undefined> {
+  if (state.clickhouseSecure === undefined) return undefined
+  return await prepareClickhouseTls(state.home, { clickhouseTls: true }, { ...state.ports }, {},
+    state.ports)
 }
 
 /**
@@ -168,20 +220,30 @@ function scramArgument (username: string, password: string): string {
     `salt="${salt.toString('base64')}",saltedpassword="${salted.toString('base64')}"]`
 }
 
-async function choosePort (ports: StackPorts, explicit?: number, remembered?: number):
-  Promise<number> {
-  const taken = new Set([ports.kafka, ports.kafkaController, ports.clickhouseHttp,
-    ports.clickhouseTcp])
+/**
+ * A port for `key`: the one asked for, else the last start's if still free, else a free one
+ * that no other server of the stack has or was asked for.
+ */
+async function choosePort (
+  ports: StackPorts, key: 'kafkaSecure' | 'clickhouseHttps', wanted: Partial<StackPorts>,
+  remembered?: StackPorts
+): Promise<number> {
+  const others = Object.entries(ports).filter(([name]) => name !== key)
+  const taken = new Set(others.map(([, port]) => port as number))
+  const explicit = wanted[key]
   if (explicit) {
     if (taken.has(explicit) || !await isPortFree(explicit)) {
       throw new UserError(ErrorCodes.STACK_PROCESS,
-        `port ${explicit} asked for kafkaSecure is already in use`)
+        `port ${explicit} asked for ${key} is already in use`)
     }
     return explicit
   }
-  if (remembered && !taken.has(remembered) && await isPortFree(remembered)) return remembered
+
+  const previous = remembered?.[key]
+  if (previous && !taken.has(previous) && await isPortFree(previous)) return previous
+  const avoid = new Set([...taken, ...Object.values(wanted)])
   let port = await freePort()
-  while (taken.has(port)) port = await freePort()
+  while (avoid.has(port)) port = await freePort()
   return port
 }
 

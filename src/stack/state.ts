@@ -9,6 +9,7 @@ export interface StackPorts {
   clickhouseHttp: number
   clickhouseTcp: number
   kafkaSecure?: number // the SASL/TLS listener, only on a start with `security`
+  clickhouseHttps?: number // only on a start with `security.clickhouseTls`
 }
 
 export interface StackEndpoints {
@@ -28,6 +29,15 @@ export interface KafkaSecureListener {
 }
 
 /**
+ * ClickHouse's HTTPS port, there only when the stack was started with `security.clickhouseTls`.
+ * It takes the user and password of `clickhouse`; the plain HTTP port stays as well.
+ */
+export interface ClickhouseSecureEndpoint {
+  url: string // 'https://127.0.0.1:PORT'
+  caFile: string // PEM of the CA that signed the server's certificate
+}
+
+/**
  * What `state.json` in the stack folder holds. It outlives a stop on purpose: the next start
  * reuses the same ports and password, so settings that point at the stack stay valid. After a
  * stop both pids are 0.
@@ -38,6 +48,7 @@ export interface StackState extends StackEndpoints {
   startedAt: string // ISO time of the last start
   ports: StackPorts
   kafkaSecure?: KafkaSecureListener
+  clickhouseSecure?: ClickhouseSecureEndpoint
 }
 
 export function stateFile (home: string): string {

@@ -47,9 +47,10 @@ describe('agent → Kafka → ingest → ClickHouse', { timeout: 120_000 }, () =
 
     const db = settings.clickhouse.database
     const hostId = taken[0].host.id
+    // The raw events are inserted after the sample rows of the same batch: wait for them.
     assert.ok(await eventually(async () =>
-      (await count(`SELECT count() AS n FROM ${db}.host_samples FINAL`)) === taken.length))
-    assert.equal(await count(`SELECT count() AS n FROM ${db}.events FINAL`), taken.length)
+      (await count(`SELECT count() AS n FROM ${db}.events FINAL`)) === taken.length))
+    assert.equal(await count(`SELECT count() AS n FROM ${db}.host_samples FINAL`), taken.length)
 
     const rows = await store.query<{ seq: number, mem_total_bytes: number, boot_time: number,
       failed: string[] }>(`SELECT seq, mem_total_bytes, toUnixTimestamp(boot_time) AS boot_time,
@@ -91,7 +92,9 @@ describe('agent → Kafka → ingest → ClickHouse', { timeout: 120_000 }, () =
 
     const db = settings.clickhouse.database
     const fleetRows = `SELECT count() AS n FROM ${db}.host_samples FINAL WHERE host_id LIKE 'sim-%'`
-    assert.ok(await eventually(async () => (await count(fleetRows)) === 100), 'all 100 samples stored')
+    const fleetEvents = `SELECT count() AS n FROM ${db}.events FINAL WHERE host_id LIKE 'sim-%'`
+    assert.ok(await eventually(async () => (await count(fleetEvents)) === 100), 'all 100 events stored')
+    assert.equal(await count(fleetRows), 100, 'one sample row per event')
     assert.equal(await count(`SELECT uniqExact(host_id) AS n FROM ${db}.host_samples WHERE host_id LIKE 'sim-%'`), 25)
   })
 
@@ -159,6 +162,9 @@ describe('agent → Kafka → ingest → ClickHouse', { timeout: 120_000 }, () =
 
   it('a second consumer group re-reading the topic should not add rows to query results', async () => {
     const db = settings.clickhouse.database
+    // The batches of the earlier tests are written whole before counting.
+    assert.ok(await eventually(async () => (await count(`SELECT count() AS n FROM ${db}.events FINAL`)) ===
+      (await count(`SELECT count() AS n FROM ${db}.host_samples FINAL`))))
     const before = await count(`SELECT count() AS n FROM ${db}.events FINAL`)
     const replay = await isolatedSettings()
     replay.kafka = { ...settings.kafka }
