@@ -44,6 +44,7 @@ export class Ingest {
   #flushing: Promise<void> | undefined
   #timer: NodeJS.Timeout | undefined
   #failure: Error | undefined
+  #onFailure: (error: Error) => void = () => {}
   #resuming: Promise<void> | undefined
 
   constructor (options: IngestOptions) {
@@ -127,6 +128,9 @@ export class Ingest {
     return this.#failure
   }
 
+  /** Resolves with the error that stops ingest, if one ever does. */
+  readonly failed: Promise<Error> = new Promise((resolve) => { this.#onFailure = resolve })
+
   async #consume (): Promise<void> {
     const stream = await this.#consumer.consume({
       topics: [this.#options.topic],
@@ -202,6 +206,7 @@ export class Ingest {
           if (!this.#abort.signal.aborted) {
             this.#failure = error
             this.telemetry.record('ingest_failed', 'error', { error: error.message })
+            this.#onFailure(error)
           }
         })
         .finally(() => {

@@ -59,19 +59,4 @@ describe('stopping with SIGINT and SIGTERM', { timeout: 120_000 }, () => {
     const committed = /"batches_committed":(\d+)/.exec(ingestRun.stderr)
     assert.ok(committed !== null && Number(committed[1]) >= 1, 'ingest should have committed')
   })
-
-  it('a Ctrl+C delivered twice at once (by the terminal and by npm) should still stop cleanly', async () => {
-    const env = envFor(settings)
-    const agent = startVitals(['agent', '--interval', '1s', '--set', 'agent.hostId=double-signal'], env)
-    assert.ok(await eventually(async () => /agent started/.test(agent.output().stderr), 30_000))
-    await sleep(1500)
-    agent.process.kill('SIGINT')
-    // Apart, or the kernel merges two pending signals of one kind into one.
-    await sleep(30)
-    agent.process.kill('SIGINT')
-    const run = await agent.exited
-    assert.equal(run.code, 0, run.stderr)
-    assert.match(run.stderr, /"undelivered":0,"msg":"agent stopped"/)
-    assert.doesNotMatch(run.stderr, /second signal/)
-  })
 })

@@ -47,7 +47,8 @@ export async function ingestCommand (argv: string[], log: Logger): Promise<numbe
   const { settings } = await resolveEndpoints(settingsFrom(values), log, { start: false, needs: { kafka: true, clickhouse: true } })
   const stopping = untilSignal(log)
   const { ingest, store } = await startIngest(settings, log)
-  await stopping
+  // An ingest that cannot go on exits non-zero, so that a service manager restarts it.
+  await Promise.race([stopping, ingest.failed])
   await ingest.stop()
   await store.close()
   return ingest.failure === undefined ? 0 : 1

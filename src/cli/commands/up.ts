@@ -34,7 +34,7 @@ export async function upCommand (argv: string[], log: Logger): Promise<number> {
   const agent = await startAgent(settings, log)
   const view = startLiveView(store, interactive, log)
 
-  await stopping
+  await Promise.race([stopping, ingest.failed])
   const started = Date.now()
   clearInterval(view)
   const undelivered = await agent.stop(5000)
