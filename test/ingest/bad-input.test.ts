@@ -122,8 +122,8 @@ describe('ingest given bad input', { timeout: 180_000 }, () => {
     settings = await isolatedSettings()
     db = settings.clickhouse.database
     // Kafka refuses messages over 1 MiB by default, and the 2 MiB case must reach ingest. Both
-    // topics are made here to take more, as an operator would; with the dead-letter topic left
-    // at the default, ingest stalls (the todo tests at the end).
+    // topics are made here to take more, as an operator would; the tests at the end leave the
+    // dead-letter topic at the default.
     await createTopics(settings, 4 * MiB, 16 * MiB)
     ;({ ingest, store: ingestStore } = await startIngest(settings, log))
     store = await Store.connect(settings.clickhouse)
