@@ -205,10 +205,11 @@ export async function startServer (
       cacheDir: options.cacheDir, log: report.log, onProgress: options.onProgress
     })
     // The secure listener, if the stack has one, comes back on its port with its user.
+    // The secure listener, if the stack has one, comes back too (elsewhere if its port was taken).
     const secure = await resumeSecurity(state)
-    pid = await startKafka({
-      home: state.home, ports: state.ports, libs, java, progress: report, security: secure
-    })
+    const ports = secure === undefined ? state.ports : { ...state.ports, kafkaSecure: secure.port }
+    pid = await startKafka({ home: state.home, ports, libs, java, progress: report, security: secure })
+    next = { ...state, ports, kafkaSecure: secure?.endpoint ?? state.kafkaSecure }
   } else {
     const tool = await requireTool('clickhouse', report)
     // The HTTPS port, if the stack has one, comes back too (elsewhere if its port was taken).

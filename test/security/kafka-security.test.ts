@@ -1,3 +1,4 @@
+import { createServer } from 'node:net'
 import assert from 'node:assert/strict'
 import { randomBytes, X509Certificate } from 'node:crypto'
 import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
@@ -15,7 +16,7 @@ import { ConfigError, ErrorCodes } from '../../src/errors.ts'
 import { kafkaConnection } from '../../src/kafka/options.ts'
 import { componentLogger } from '../../src/log.ts'
 import { ensureCertificates } from '../../src/stack/certs.ts'
-import { startStack, stopStack, type StackState } from '../../src/stack/index.ts'
+import { stackStatus, startServer, startStack, stopServer, stopStack, type StackState } from '../../src/stack/index.ts'
 import { kafkaAnswers } from '../../src/stack/kafka.ts'
 import { stateFile } from '../../src/stack/state.ts'
 import { Store } from '../../src/store/index.ts'
@@ -357,6 +358,30 @@ describe('Kafka over SASL_SSL (SCRAM-SHA-512 and TLS)', { timeout: 300_000 }, ()
       'a running secure stack should be reused')
     assert.equal((await startStack({ home })).reused, true,
       'a start without security should reuse it too')
+  })
+
+  it('Kafka restarted on its own should bring its secure listener back, elsewhere if its port ' +
+    'was taken, and record where', async () => {
+    assert.equal(await stopServer(home, 'kafka', { timeoutMs: 30_000 }), true)
+    const squatter = createServer()
+    await new Promise<void>((resolve) => squatter.listen(state.ports.kafkaSecure, '127.0.0.1', resolve))
+    let restarted: StackState
+    try {
+      restarted = await startServer(home, 'kafka', { readyTimeoutMs: 90_000 })
+    } finally {
+      squatter.close()
+    }
+    assert.notEqual(restarted.ports.kafkaSecure, state.ports.kafkaSecure)
+    assert.equal(restarted.kafkaSecure?.bootstrap, `127.0.0.1:${restarted.ports.kafkaSecure}`)
+    assert.deepEqual((await stackStatus(home)).state?.kafkaSecure, restarted.kafkaSecure,
+      'the state file should name the new address')
+    state = restarted
+    const admin = adminFor(secureSettings('vitals-kafka-restart').kafka)
+    try {
+      assert.equal((await admin.metadata({ topics: [] })).brokers.size, 1)
+    } finally {
+      await admin.close()
+    }
   })
 
   it('no server log, command line or config file of the stack should hold a password',
