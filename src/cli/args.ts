@@ -34,6 +34,18 @@ export function settingsFrom (values: { config?: string, set?: string[], 'log-le
   return settings
 }
 
+/**
+ * A command that prints its own progress for a person logs only warnings and errors while it
+ * runs in a terminal, unless a log level was asked for: its info lines would repeat what it prints.
+ */
+export function quietInTerminal (values: { 'log-level'?: string }, settings: Readonly<Settings>,
+  terminal = process.stderr.isTTY === true): void {
+  if (terminal && values['log-level'] === undefined && process.env.VITALS_LOG_LEVEL === undefined &&
+    settings.log.level === 'info') {
+    setLogLevel('warn')
+  }
+}
+
 /** `10s`, `1m`, `500ms` or a bare number of milliseconds. */
 export function parseDuration (flag: string, text: string): number {
   const match = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim())

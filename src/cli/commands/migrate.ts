@@ -1,4 +1,4 @@
-import { parseCommand, settingsFrom, settingsOptions } from '../args.ts'
+import { parseCommand, settingsFrom, quietInTerminal, settingsOptions } from '../args.ts'
 import { connectStore, resolveEndpoints } from '../endpoints.ts'
 import type { Logger } from '../../log.ts'
 import { migrate } from '../../store/index.ts'
@@ -9,7 +9,9 @@ Creates or updates the ClickHouse database and tables (ingest does this itself a
 
 export async function migrateCommand (argv: string[], log: Logger): Promise<number> {
   const { values } = parseCommand('migrate', argv, settingsOptions)
-  const { settings } = await resolveEndpoints(settingsFrom(values), log, { start: false, needs: { kafka: false, clickhouse: true } })
+  const configured = settingsFrom(values)
+  quietInTerminal(values, configured)
+  const { settings } = await resolveEndpoints(configured, log, { start: false, needs: { kafka: false, clickhouse: true } })
   const store = await connectStore(settings)
   try {
     const applied = await migrate(store, log)

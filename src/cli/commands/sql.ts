@@ -1,4 +1,4 @@
-import { parseCommand, settingsFrom, settingsOptions } from '../args.ts'
+import { parseCommand, settingsFrom, quietInTerminal, settingsOptions } from '../args.ts'
 import { connectStore, resolveEndpoints } from '../endpoints.ts'
 import { ErrorCodes, UserError } from '../../errors.ts'
 import type { Logger } from '../../log.ts'
@@ -14,7 +14,9 @@ export async function sqlCommand (argv: string[], log: Logger): Promise<number> 
   if (positionals.length !== 1 || positionals[0].trim() === '') {
     throw new UserError(ErrorCodes.USAGE, `sql: expected one query in quotes\n\n${usage}`)
   }
-  const { settings } = await resolveEndpoints(settingsFrom(values), log, { start: false, needs: { kafka: false, clickhouse: true } })
+  const configured = settingsFrom(values)
+  quietInTerminal(values, configured)
+  const { settings } = await resolveEndpoints(configured, log, { start: false, needs: { kafka: false, clickhouse: true } })
   const store = await connectStore(settings)
   try {
     let rows: Array<Record<string, unknown>>

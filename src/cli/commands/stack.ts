@@ -1,4 +1,4 @@
-import { settingsFrom, parseCommand, settingsOptions } from '../args.ts'
+import { settingsFrom, quietInTerminal, parseCommand, settingsOptions } from '../args.ts'
 import { ErrorCodes, UserError } from '../../errors.ts'
 import type { Logger } from '../../log.ts'
 import { ensureKafkaJars, stackStatus, startStack, stopStack } from '../../stack/index.ts'
@@ -15,13 +15,13 @@ configured. Their files live in stack.home (default ~/.vitals/stack).
 export async function stackCommand (argv: string[], log: Logger): Promise<number> {
   const { values, positionals } = parseCommand('stack', argv, { ...settingsOptions, json: { type: 'boolean' } })
   const settings = settingsFrom(values)
+  quietInTerminal(values, settings)
   const home = settings.stack.home
   const say = (line: string) => process.stderr.write(`${line}\n`)
 
   switch (positionals[0]) {
     case 'start': {
-      const { state, reused } = await startStack({ home, log, onProgress: say })
-      say(reused ? 'the local stack was already running' : 'the local stack is running')
+      const { state } = await startStack({ home, log, onProgress: say })
       printEndpoints(state, values.json === true)
       return 0
     }

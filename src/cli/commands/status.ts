@@ -1,4 +1,4 @@
-import { parseCommand, parseDuration, settingsFrom, settingsOptions } from '../args.ts'
+import { parseCommand, parseDuration, settingsFrom, quietInTerminal, settingsOptions } from '../args.ts'
 import { connectStore, resolveEndpoints } from '../endpoints.ts'
 import { completeness, hostState } from '../../health/liveness.ts'
 import type { Logger } from '../../log.ts'
@@ -15,7 +15,9 @@ export async function statusCommand (argv: string[], log: Logger): Promise<numbe
     ...settingsOptions, json: { type: 'boolean' }, window: { type: 'string' }
   })
   const windowSeconds = Math.max(60, Math.round(parseDuration('--window', values.window ?? '1h') / 1000))
-  const { settings } = await resolveEndpoints(settingsFrom(values), log, { start: false, needs: { kafka: false, clickhouse: true } })
+  const configured = settingsFrom(values)
+  quietInTerminal(values, configured)
+  const { settings } = await resolveEndpoints(configured, log, { start: false, needs: { kafka: false, clickhouse: true } })
   const store = await connectStore(settings)
   try {
     const hosts = (await completenessPerHost(store, windowSeconds)).map((host) => ({

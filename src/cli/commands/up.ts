@@ -1,10 +1,10 @@
-import { parseCommand, parseDuration, settingsFrom, settingsOptions } from '../args.ts'
+import { parseCommand, parseDuration, quietInTerminal, settingsFrom, settingsOptions } from '../args.ts'
 import { resolveEndpoints } from '../endpoints.ts'
 import { untilSignal } from '../lifecycle.ts'
 import { renderHosts } from '../live-view.ts'
 import { startIngest } from './ingest.ts'
 import { startAgent } from '../../agent/agent.ts'
-import { setLogLevel, type Logger } from '../../log.ts'
+import type { Logger } from '../../log.ts'
 import { stopStack } from '../../stack/index.ts'
 import { latestPerHost, type Store } from '../../store/index.ts'
 
@@ -21,9 +21,7 @@ export async function upCommand (argv: string[], log: Logger): Promise<number> {
   const interactive = process.stdout.isTTY === true
   const configured = settingsFrom(values, extra)
   // The live view owns an interactive terminal; only warnings and errors are logged over it.
-  if (interactive && values['log-level'] === undefined && process.env.VITALS_LOG_LEVEL === undefined) {
-    setLogLevel('warn')
-  }
+  quietInTerminal(values, configured, interactive)
 
   const stopping = untilSignal(log)
   const { settings, startedStack } = await resolveEndpoints(configured, log, {
