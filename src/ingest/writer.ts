@@ -1,10 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { decodeEvent, type DecodeLimits } from '../event/index.ts'
-import type { Store } from '../store/index.ts'
+import { deleteEventRows, type Store } from '../store/index.ts'
 import type { Telemetry } from '../telemetry.ts'
 import { classifyStoreError } from './classify.ts'
 import type { DeadLetterSink } from './dead-letters.ts'
-import { emptyRows, RowBuilder, type MessageCoordinates, type Rows } from './rows.ts'
+import { emptyRows, eventId, RowBuilder, type MessageCoordinates, type Rows } from './rows.ts'
 
 export interface WriteResult {
   stored: number
@@ -89,7 +89,12 @@ export class BatchWriter {
       return
     }
     if (items.length === 1) {
-      this.#rows.addDeadLetter(rejected, items[0].message, 'rejected_by_store', outcome.message)
+      // The tables are written one insert each, so the ones that accepted this message before
+      // another refused it hold some of its rows: they are deleted, leaving it a dead letter only.
+      const { message } = items[0]
+      this.#rows.addDeadLetter(rejected, message, 'rejected_by_store', outcome.message)
+      const id = eventId(message.partition, message.offset)
+      await this.#retrying('delete_rejected', () => deleteEventRows(this.#store, id))
       return
     }
     const half = Math.ceil(items.length / 2)

@@ -3,7 +3,9 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after } from 'node:test'
 import type { Settings } from '../../src/config/index.ts'
+import type { Ingest } from '../../src/ingest/index.ts'
 import { startStack, stopStack, type StackState } from '../../src/stack/index.ts'
+import type { Store } from '../../src/store/index.ts'
 import { isolatedSettingsFor } from './isolated.ts'
 
 let own: Promise<StackState> | undefined
@@ -50,4 +52,18 @@ export async function eventually (probe: () => Promise<boolean>, timeoutMs = 30_
     await new Promise((resolve) => setTimeout(resolve, everyMs))
   }
   return await probe()
+}
+
+/**
+ * Stops an ingest a test started in-process and closes its store, then drops the test's
+ * database through the test's own store. Any of them may be missing if the setup failed.
+ */
+export async function stopIngestAndDrop (ingest: Ingest | undefined, ingestStore: Store | undefined,
+  store: Store | undefined, database: string): Promise<void> {
+  await ingest?.stop(5000)
+  await ingestStore?.close()
+  if (store !== undefined) {
+    await store.command(`DROP DATABASE IF EXISTS ${database}`)
+    await store.close()
+  }
 }

@@ -8,7 +8,7 @@ import type { Ingest } from '../../src/ingest/index.ts'
 import { componentLogger } from '../../src/log.ts'
 import { Store } from '../../src/store/index.ts'
 import { bytesOf, changed, validEvent, withRaw } from '../helpers/messages.ts'
-import { eventually, isolatedSettings } from '../helpers/stack.ts'
+import { eventually, isolatedSettings, stopIngestAndDrop } from '../helpers/stack.ts'
 
 /**
  * One message for each kind of bad input, each between two good events, through a running
@@ -159,14 +159,7 @@ describe('ingest given bad input', { timeout: 180_000 }, () => {
       `${total} messages; telemetry ${JSON.stringify(ingest.telemetry.snapshot())}`)
   })
 
-  after(async () => {
-    await ingest?.stop(5000)
-    await ingestStore?.close()
-    if (store !== undefined) {
-      await store.command(`DROP DATABASE IF EXISTS ${db}`)
-      await store.close()
-    }
-  })
+  after(async () => await stopIngestAndDrop(ingest, ingestStore, store, db))
 
   it('each bad message should be a dead letter with its reason, a detail and its exact bytes', async () => {
     const rows = await query<{ id: string, reason: string, detail: string, key: string,

@@ -11,7 +11,7 @@ import type { Ingest } from '../../src/ingest/index.ts'
 import { componentLogger } from '../../src/log.ts'
 import { Store } from '../../src/store/index.ts'
 import { bytesOf, Fuzzer, validEvent, type FuzzMessage } from '../helpers/messages.ts'
-import { eventually, isolatedSettings } from '../helpers/stack.ts'
+import { eventually, isolatedSettings, stopIngestAndDrop } from '../helpers/stack.ts'
 
 /**
  * Throws seeded random and mutated messages at the decoder alone, then at a running ingest.
@@ -155,14 +155,7 @@ describe('ingest given thousands of fuzzed messages', { timeout: 240_000 }, () =
     store = await Store.connect(settings.clickhouse)
   })
 
-  after(async () => {
-    await ingest?.stop(5000)
-    await ingestStore?.close()
-    if (store !== undefined) {
-      await store.command(`DROP DATABASE IF EXISTS ${db}`)
-      await store.close()
-    }
-  })
+  after(async () => await stopIngestAndDrop(ingest, ingestStore, store, db))
 
   it('should store or dead-letter every message exactly once and keep consuming', async (t) => {
     t.diagnostic(`seed ${seed} (replay: VITALS_FUZZ_SEED=${seed})`)
