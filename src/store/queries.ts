@@ -44,10 +44,16 @@ WHERE (host_id, time) IN (${newest})
 ORDER BY host_id, used_pct DESC
 LIMIT 1 BY host_id`, params, readOnly)
 
+  // A redelivered sample has copies until the table merges them away: each interface is
+  // counted once, by taking one copy of it per host before summing.
   const nets = await store.query<{ host_id: string, rx: number | null, tx: number | null }>(`
-SELECT host_id, sum(rx_bytes_per_sec) AS rx, sum(tx_bytes_per_sec) AS tx
-FROM ${store.table('interface_samples')}
-WHERE (host_id, time) IN (${newest}) AND interface != 'lo'
+SELECT host_id, sum(rx) AS rx, sum(tx) AS tx
+FROM (
+  SELECT host_id, interface, any(rx_bytes_per_sec) AS rx, any(tx_bytes_per_sec) AS tx
+  FROM ${store.table('interface_samples')}
+  WHERE (host_id, time) IN (${newest}) AND interface != 'lo'
+  GROUP BY host_id, interface
+)
 GROUP BY host_id`, params, readOnly)
 
   const diskBy = new Map(disks.map((row) => [row.host_id, row]))
