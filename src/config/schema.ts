@@ -31,7 +31,8 @@ export const SettingsSchema = Closed({
       { description: 'host:port list; empty starts the local stack' }),
     topic: Type.String({ minLength: 1, maxLength: 249, pattern: '^[A-Za-z0-9._-]+$' }),
     deadLetterTopic: Type.String({ minLength: 1, maxLength: 249, pattern: '^[A-Za-z0-9._-]+$' }),
-    partitions: Int(1, 10_000, 'partition count when the topic is created'),
+    // Event ids hold the partition in 13 bits (src/ingest/rows.ts).
+    partitions: Int(1, 8192, 'partition count when the topic is created'),
     clientId: Type.String({ minLength: 1 }),
     sasl: Type.Optional(Sasl),
     tls: Type.Optional(Tls)
@@ -52,7 +53,7 @@ export const SettingsSchema = Closed({
     hostId: Type.String({ maxLength: 128, description: 'overrides the machine id' }),
     tags: Type.Record(Type.String({ pattern: '^[A-Za-z_][A-Za-z0-9_.-]*$', maxLength: 128 }),
       Type.String({ maxLength: 1024 })),
-    partition: Int(-1, 10_000, 'explicit partition, or -1 to let the key choose'),
+    partition: Int(-1, 8191, 'explicit partition, or -1 to let the key choose'),
     bufferMaxSamples: Int(1, 1_000_000, 'samples kept while Kafka is unreachable'),
     compression: Type.Union([Type.Literal('none'), Type.Literal('gzip'), Type.Literal('snappy'),
       Type.Literal('lz4')])

@@ -169,6 +169,16 @@ describe('loadSettings refusals', () => {
       '--set agent.intervalMs')
   })
 
+  it('more partitions than an event id can hold should be refused, naming the bound', () => {
+    const topic = refusal({ env: {}, overrides: ['kafka.partitions=8193'] }, 'kafka.partitions',
+      '--set kafka.partitions')
+    assert.match(topic.message, /8192/)
+    const agent = refusal({ env: {}, overrides: ['agent.partition=8192'] }, 'agent.partition',
+      '--set agent.partition')
+    assert.match(agent.message, /8191/)
+    assert.equal(loadSettings({ env: {}, overrides: ['kafka.partitions=8192'] }).kafka.partitions, 8192)
+  })
+
   it('a broker without a port should be refused as host:port', () => {
     const error = refusal({ env: { VITALS_KAFKA_BROKERS: 'kafka-1:9092,localhost' } },
       'kafka.brokers', 'VITALS_KAFKA_BROKERS')
