@@ -1,4 +1,4 @@
-import { isUserError } from '../errors.ts'
+import { isUserError, VitalsError } from '../errors.ts'
 import { componentLogger, flushLogs } from '../log.ts'
 import { VITALS_VERSION } from '../version.ts'
 
@@ -64,6 +64,11 @@ try {
   if (isUserError(error)) {
     process.stderr.write(`vitals: ${error.message}\n`)
     process.exitCode = 2
+  } else if (error instanceof VitalsError) {
+    // A condition Vitals recognised (a server that did not get ready, one that died): its
+    // message says what happened; the stack would only say where in Vitals it was noticed.
+    process.stderr.write(`vitals: ${error.message}\n`)
+    process.exitCode = 1
   } else {
     componentLogger('cli').fatal({ err: error }, 'vitals failed')
     process.exitCode = 1

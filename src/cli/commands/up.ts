@@ -28,22 +28,38 @@ export async function upCommand (argv: string[], log: Logger): Promise<number> {
     start: true, needs: { kafka: true, clickhouse: true }, onProgress: (line) => process.stderr.write(`${line}\n`)
   })
 
-  const { ingest, store } = await startIngest(settings, log)
-  const agent = await startAgent(settings, log)
+  const stopOwnStack = async (timeoutMs: number) => {
+    if (startedStack) await stopStack(settings.stack.home, { log, timeoutMs })
+  }
+  let started: Awaited<ReturnType<typeof startIngest>> | undefined
+  let agent: Awaited<ReturnType<typeof startAgent>>
+  try {
+    started = await startIngest(settings, log)
+    agent = await startAgent(settings, log)
+  } catch (error) {
+    // A stack this command started is not left behind by a part that could not start.
+    await started?.ingest.stop(stopBudgetMs.ingest)
+    await started?.store.close()
+    await stopOwnStack(stopBudgetMs.total)
+    throw error
+  }
+  const { ingest, store } = started
   const view = startLiveView(store, interactive, log)
 
   await Promise.race([stopping, ingest.failed])
-  const started = Date.now()
+  const stopStarted = Date.now()
   clearInterval(view)
-  const undelivered = await agent.stop(5000)
-  await ingest.stop(5000)
+  const undelivered = await agent.stop(stopBudgetMs.agent)
+  await ingest.stop(stopBudgetMs.ingest)
   await store.close()
-  if (startedStack) {
-    await stopStack(settings.stack.home, { log, timeoutMs: 8000 })
-  }
-  log.info({ ms: Date.now() - started, undelivered }, 'vitals stopped')
+  // The stack gets what is left of the budget; a server still running after it is killed.
+  await stopOwnStack(Math.max(1000, stopBudgetMs.total - (Date.now() - stopStarted)))
+  log.info({ ms: Date.now() - stopStarted, undelivered }, 'vitals stopped')
   return undelivered === 0 && ingest.failure === undefined ? 0 : 1
 }
+
+/** Ctrl+C stops everything within `total`: each part flushes within its share. */
+const stopBudgetMs = { total: 14_000, agent: 4000, ingest: 4000 }
 
 function startLiveView (store: Store, interactive: boolean, log: Logger): NodeJS.Timeout {
   let last = ''
