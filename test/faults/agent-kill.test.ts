@@ -48,6 +48,8 @@ describe('agent SIGKILLed and restarted', { timeout: 150_000 }, () => {
     const [killed, stopped] = counts.runs
     assert.ok(killed.agentStartedAt < stopped.agentStartedAt)
     assert.equal(stopped.samples, Number(sent[1]), 'the stopped run: every sample it sent')
+    assert.equal(killed.samples, received - Number(sent[1]),
+      'the killed run: every sample Kafka holds beside the stopped run\'s')
     t.diagnostic(`run 1 (SIGKILLed): ${killed.samples} samples stored, seq 0..${killed.maxSeq}; ` +
       `run 2 (SIGINT): ${stopped.samples} sent and stored, seq 0..${stopped.maxSeq}`)
   })
