@@ -45,10 +45,11 @@ const root = fileURLToPath(new URL('../..', import.meta.url))
  */
 export async function measureAgentProcess (settings: Settings, say: Say,
   options: { warmupSamples?: number, samples?: number } = {}): Promise<AgentProcessCost> {
-  // V8 keeps collecting garbage left by start-up for several seconds after it; measured from
-  // the third sample, that tail doubled the figure. 40 samples bring the tick rounding to ±0.5 ms.
-  const warmupSamples = options.warmupSamples ?? 20
-  const samples = options.samples ?? 40
+  // About 25 s after start-up V8's memory reducer runs a few full collections to shed the
+  // start-up heap (seen with --trace-gc); a reading that spans them counts ~70 ms of one-off
+  // work against the samples. 60 samples bring the tick rounding to ±0.17 ms.
+  const warmupSamples = options.warmupSamples ?? 35
+  const samples = options.samples ?? 60
   const intervalMs = 1000
   const built = await ensureBuilt(say)
 

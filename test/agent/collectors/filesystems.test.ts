@@ -115,3 +115,17 @@ test('the filesystems collector should fall back to /proc/mounts', async () => {
   const filesystems = await createFilesystemsCollector(reader).collect()
   assert.deepEqual(filesystems.map((fs) => fs.device), ['/dev/sda1'])
 })
+
+test('a filesystem mounted or unmounted between samples should show in the next sample', async () => {
+  const root = '/dev/sda1 / xfs rw 0 0\n'
+  const reader = memoryReader({ '/proc/self/mounts': root }, async () => small)
+  const collector = createFilesystemsCollector(reader)
+  const mountsNow = async () => (await collector.collect()).map((fs) => fs.mount)
+
+  assert.deepEqual(await mountsNow(), ['/'])
+  reader.files['/proc/self/mounts'] = `${root}/dev/sdb1 /data ext4 rw 0 0\n`
+  assert.deepEqual(await mountsNow(), ['/', '/data'])
+  assert.deepEqual(await mountsNow(), ['/', '/data'])
+  reader.files['/proc/self/mounts'] = root
+  assert.deepEqual(await mountsNow(), ['/'])
+})

@@ -62,13 +62,19 @@ export function filesystemFromStats (mount: Mount, stats: FsStats): Filesystem {
 }
 
 export function createFilesystemsCollector (reader: OsReader): Collector<'filesystems'> {
+  // The mount table seldom changes between samples: it is parsed again only when its text did.
+  let table: { text: string, mounts: Mount[] } | undefined
+
   return {
     family: 'filesystems',
     async collect (): Promise<Filesystem[]> {
       const text = await reader.readFile('/proc/self/mounts')
         .catch(() => reader.readFile('/proc/mounts'))
-      // The event holds at most 1024 filesystems; past that, the first in mount order are kept.
-      const mounts = selectMounts(parseMounts(text)).slice(0, 1024)
+      if (table?.text !== text) {
+        // The event holds at most 1024 filesystems; past that, the first in mount order are kept.
+        table = { text, mounts: selectMounts(parseMounts(text)).slice(0, 1024) }
+      }
+      const mounts = table.mounts
 
       // A mount that cannot be stat'ed (permissions, a stale network mount that errors) is
       // left out rather than failing every other filesystem with it. One that hangs holds up
