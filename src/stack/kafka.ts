@@ -47,15 +47,48 @@ export async function ensureKafkaJars (options: KafkaJarsOptions = {}): Promise<
   const partial = `${libs}.${process.pid}.partial`
   await rm(partial, { recursive: true, force: true })
   await mkdir(root, { recursive: true })
-  await run(mvn.command, [...mvn.args, '-B', '-q', '-f', pom, 'dependency:copy-dependencies',
-    `-DoutputDirectory=${partial}`, '-DincludeScope=runtime'])
+  const downloads = new DownloadCount()
+  let reportedAt = Date.now()
+  await run(mvn.command, [...mvn.args, '-B', '-f', pom, 'dependency:copy-dependencies',
+    `-DoutputDirectory=${partial}`, '-DincludeScope=runtime'], {
+    onLine: (line) => {
+      if (!downloads.add(line) || Date.now() - reportedAt < 5000) return
+      reportedAt = Date.now()
+      report.say(`fetching Kafka jars: ${downloads.describe()} so far...`)
+    }
+  })
   await rm(libs, { recursive: true, force: true })
   await rename(partial, libs)
   await writeFile(marker, pomHash)
 
   const jars = (await readdir(libs)).length
-  report.say(`fetched ${jars} Kafka jars in ${seconds(started)}`, { libs })
+  const fetched = downloads.files > 0 ? ` (${downloads.describe()} from Maven Central)` : ''
+  report.say(`fetched ${jars} Kafka jars in ${seconds(started)}${fetched}`, { libs })
   return libs
+}
+
+/**
+ * Counts what Maven reports downloading in batch mode, where each finished file is one line:
+ *
+ *   Downloaded from central: https://repo.maven.apache.org/.../kafka_2.13-4.1.1.jar (6.9 MB at 2.1 MB/s)
+ */
+export class DownloadCount {
+  files = 0
+  bytes = 0
+
+  /** Counts `line` if it reports a finished download; says whether it did. */
+  add (line: string): boolean {
+    const match = /^(?:\[INFO\] )?Downloaded from \S+: \S+ \((\d+(?:\.\d+)?) (B|kB|MB|GB)/.exec(line)
+    if (match === null) return false
+    const unit = { B: 1, kB: 1e3, MB: 1e6, GB: 1e9 }[match[2] as 'B' | 'kB' | 'MB' | 'GB']
+    this.files++
+    this.bytes += Number(match[1]) * unit
+    return true
+  }
+
+  describe (): string {
+    return `${this.files} files, ${(this.bytes / 1e6).toFixed(1)} MB`
+  }
 }
 
 export interface KafkaLayout {

@@ -141,9 +141,13 @@ export async function tailFile (file: string, lines: number): Promise<string> {
 
 export interface RunResult { stdout: string, stderr: string }
 
-/** Runs a command to completion; a non-zero exit becomes a VitalsError carrying its output. */
+/**
+ * Runs a command to completion; a non-zero exit becomes a VitalsError carrying its output.
+ * `onLine` sees each line of its standard output as it comes.
+ */
 export async function run (
-  command: string, args: string[], options: { cwd?: string, env?: NodeJS.ProcessEnv } = {}
+  command: string, args: string[],
+  options: { cwd?: string, env?: NodeJS.ProcessEnv, onLine?: (line: string) => void } = {}
 ): Promise<RunResult> {
   const child = spawn(command, args, {
     cwd: options.cwd,
@@ -152,7 +156,14 @@ export async function run (
   })
   let stdout = ''
   let stderr = ''
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => { stdout += chunk })
+  let pending = ''
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+    stdout += chunk
+    if (options.onLine === undefined) return
+    const lines = (pending + chunk).split('\n')
+    pending = lines.pop() ?? ''
+    for (const line of lines) options.onLine(line)
+  })
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => { stderr += chunk })
 
   type Exit = [number | null, string | null]
