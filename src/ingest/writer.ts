@@ -4,7 +4,7 @@ import { deleteEventRows, type Store } from '../store/index.ts'
 import type { Telemetry } from '../telemetry.ts'
 import { classifyStoreError } from './classify.ts'
 import type { DeadLetterSink } from './dead-letters.ts'
-import { emptyRows, eventId, RowBuilder, type MessageCoordinates, type Rows } from './rows.ts'
+import { emptyRows, RowBuilder, type MessageCoordinates, type Rows } from './rows.ts'
 
 export interface WriteResult {
   stored: number
@@ -54,6 +54,14 @@ export class BatchWriter {
     }
 
     await this.#insertIsolating(valid, rejected)
+    const refused = (rejected.dead_letters as Array<{ id: number, reason: string }>)
+      .filter((row) => row.reason === 'rejected_by_store').map((row) => row.id)
+    if (refused.length > 0) {
+      // The tables are written one insert each, so those that took a refused event before
+      // another table refused it hold some of its rows: they are deleted, in one statement per
+      // table for the whole batch, leaving those events in the dead letters only.
+      await this.#retrying('delete_refused', () => deleteEventRows(this.#store, refused))
+    }
     const deadLettered = rejected.dead_letters.length
     if (deadLettered > 0) {
       await this.#retrying('dead_letters', () => this.#store.insert('dead_letters', rejected.dead_letters))
@@ -89,12 +97,7 @@ export class BatchWriter {
       return
     }
     if (items.length === 1) {
-      // The tables are written one insert each, so the ones that accepted this message before
-      // another refused it hold some of its rows: they are deleted, leaving it a dead letter only.
-      const { message } = items[0]
-      this.#rows.addDeadLetter(rejected, message, 'rejected_by_store', outcome.message)
-      const id = eventId(message.partition, message.offset)
-      await this.#retrying('delete_rejected', () => deleteEventRows(this.#store, id))
+      this.#rows.addDeadLetter(rejected, items[0].message, 'rejected_by_store', outcome.message)
       return
     }
     const half = Math.ceil(items.length / 2)

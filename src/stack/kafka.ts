@@ -70,7 +70,7 @@ export async function ensureKafkaJars (options: KafkaJarsOptions = {}): Promise<
 /**
  * Counts what Maven reports downloading in batch mode, where each finished file is one line:
  *
- *   Downloaded from central: https://repo.maven.apache.org/.../kafka_2.13-4.1.1.jar (6.9 MB at 2.1 MB/s)
+ *   [INFO] Downloaded from central: https://repo.maven.apache.org/.../kafka_2.13-4.1.1.jar (2.1 MB at 11 MB/s)
  */
 export class DownloadCount {
   files = 0

@@ -134,12 +134,12 @@ const rowsOfEvent = [
 ] as const
 
 /**
- * Deletes every row of the event `id`, in every table. ClickHouse runs the deletes in the
+ * Deletes every row of the events `ids`, in every table. ClickHouse runs the deletes in the
  * background (a mutation per table), so the rows may stay visible for a moment.
  */
-export async function deleteEventRows (store: Store, id: number): Promise<void> {
+export async function deleteEventRows (store: Store, ids: number[]): Promise<void> {
   for (const [table, column] of rowsOfEvent) {
-    await store.command(`ALTER TABLE ${store.table(table)} DELETE WHERE ${column} = {id:UInt64}`,
-      { id })
+    await store.command(
+      `ALTER TABLE ${store.table(table)} DELETE WHERE has({ids:Array(UInt64)}, ${column})`, { ids })
   }
 }
