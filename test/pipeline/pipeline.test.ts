@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict'
+import { execFileSync } from 'node:child_process'
 import { after, before, describe, it } from 'node:test'
 import { Consumer, Producer } from '@platformatic/kafka'
 import { startAgent } from '../../src/agent/agent.ts'
@@ -75,6 +76,18 @@ describe('agent → Kafka → ingest → ClickHouse', { timeout: 120_000 }, () =
       WHERE host_id = {host:String} AND seq = {seq:UInt64} ORDER BY interface`, { host: hostId, seq: last.seq })
     assert.deepEqual(nics, (last.network ?? []).map((nic) => ({ interface: nic.name, rx: String(nic.rxBytes) }))
       .sort((a, b) => a.interface.localeCompare(b.interface)))
+
+    // The stored values against readings of this machine that do not go through the agent.
+    const memTotal = Number(/^Mem:\s+(\d+)/m.exec(execFileSync('free', ['-b'], { encoding: 'utf8' }))?.[1])
+    assert.equal(Number(rows[0].mem_total_bytes), memTotal, 'memory total as free(1) says')
+    assert.ok(mounts.length > 0, 'this machine has a filesystem')
+    for (const { mount, size } of mounts) {
+      const df = execFileSync('df', ['-B1', '--output=size', mount], { encoding: 'utf8' })
+      assert.equal(Number(size), Number(df.trim().split('\n')[1]), `${mount}: size as df(1) says`)
+    }
+    const since = execFileSync('uptime', ['-s'], { encoding: 'utf8', env: { ...process.env, TZ: 'UTC' } }).trim()
+    const bootSeconds = Date.parse(`${since.replace(' ', 'T')}Z`) / 1000
+    assert.ok(Math.abs(Number(rows[0].boot_time) - bootSeconds) <= 2, `boot time ${rows[0].boot_time} vs ${since}`)
   })
 
   it('a simulated fleet should be stored completely, one row per sample', async () => {
