@@ -4,5 +4,6 @@ export { featuresOf, parseVersion, legacyFeatures, modernFeatures, type Features
 export { migrate, defaultSchemaOptions } from './migrate.ts'
 export { migrations, columnTypes, type Migration, type SchemaOptions } from './schema.ts'
 export { identifier, bindLiterals, quote, type ParamValue } from './sql.ts'
-export { completenessPerHost, deleteEventRows, latestPerHost, type HostCompleteness,
+export { completenessPerHost, latestPerHost, type HostCompleteness,
   type HostSummary } from './queries.ts'
+export { deleteEventRows } from './delete.ts'
