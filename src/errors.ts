@@ -30,8 +30,8 @@ export class VitalsError extends Error {
 
 /** A mistake the user can fix: shown as one line naming what is wrong. */
 export class UserError extends VitalsError {
-  constructor (code: ErrorCode, message: string) {
-    super(code, message)
+  constructor (code: ErrorCode, message: string, options: { cause?: unknown } = {}) {
+    super(code, message, options)
     this.name = 'UserError'
   }
 }

@@ -69,6 +69,6 @@ export async function connectStore (settings: Settings): Promise<Store> {
     if (error instanceof UserError) throw error
     throw new UserError(ErrorCodes.STORE_UNAVAILABLE,
       `cannot reach ClickHouse at ${settings.clickhouse.url} as ${settings.clickhouse.user}: ` +
-      (error as Error).message.split('\n')[0])
+      (error as Error).message.split('\n')[0], { cause: error })
   }
 }

@@ -29,3 +29,10 @@ export function untilSignal (log: Logger): Promise<NodeJS.Signals> {
     process.on('SIGTERM', handle)
   })
 }
+
+/** A signal that aborts once `stopping` resolves, for waits that should end with the command. */
+export function abortedBy (stopping: Promise<unknown>): AbortSignal {
+  const controller = new AbortController()
+  void stopping.then(() => { controller.abort() })
+  return controller.signal
+}

@@ -37,7 +37,8 @@ export function defaultSettings (): Settings {
       maxBatchMs: 1000,
       maxMessageBytes: 1024 * 1024,
       maxClockSkewMs: 5 * 60_000,
-      maxSampleAgeMs: 30 * 86_400_000
+      maxSampleAgeMs: 30 * 86_400_000,
+      startWaitMs: 60_000
     },
     stack: {
       home: join(vitalsHome(), 'stack')

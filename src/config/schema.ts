@@ -64,7 +64,8 @@ export const SettingsSchema = Closed({
     maxBatchMs: Int(10, 600_000, 'longest wait before a partial batch is written'),
     maxMessageBytes: Int(1024, 100 * 1024 * 1024, 'larger messages are dead-lettered'),
     maxClockSkewMs: Int(1000, 86_400_000, 'how far in the future a sample time may be'),
-    maxSampleAgeMs: Int(60_000, 3650 * 86_400_000, 'how far in the past a sample time may be')
+    maxSampleAgeMs: Int(60_000, 3650 * 86_400_000, 'how far in the past a sample time may be'),
+    startWaitMs: Int(0, 86_400_000, 'how long to wait at start for a ClickHouse or Kafka not reachable yet')
   }),
   stack: Closed({
     home: Type.String({ minLength: 1, description: 'folder of the local stack' })

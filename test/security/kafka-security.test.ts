@@ -306,6 +306,7 @@ describe('Kafka over SASL_SSL (SCRAM-SHA-512 and TLS)', { timeout: 300_000 }, ()
       assertNoSecret(runs, [wrongKafka])
       assert.match(runs[1].stderr, /SASL authentication failed/)
       assert.notEqual(runs[1].code, 0, 'ingest should fail')
+      assert.doesNotMatch(runs[1].stderr, /waiting_for_server/, 'a refused login is not waited for')
     })
 
     it('with a wrong ClickHouse password ingest should fail and print no password', async () => {
@@ -317,6 +318,7 @@ describe('Kafka over SASL_SSL (SCRAM-SHA-512 and TLS)', { timeout: 300_000 }, ()
       assertNoSecret(runs, [wrongClickhouse])
       assert.match(runs[1].stderr, /cannot reach ClickHouse/)
       assert.equal(runs[1].code, 2, 'a refused login should be one line, not a crash')
+      assert.doesNotMatch(runs[1].stderr, /waiting_for_server/, 'a refused login is not waited for')
     })
 
     it('a bad setting should name it without printing any password', async () => {

@@ -1,6 +1,6 @@
 import { parseCommand, parseDuration, quietInTerminal, settingsFrom, settingsOptions } from '../args.ts'
 import { resolveEndpoints } from '../endpoints.ts'
-import { untilSignal } from '../lifecycle.ts'
+import { abortedBy, untilSignal } from '../lifecycle.ts'
 import { renderHosts } from '../live-view.ts'
 import { startIngest } from './ingest.ts'
 import { startAgent } from '../../agent/agent.ts'
@@ -24,6 +24,7 @@ export async function upCommand (argv: string[], log: Logger): Promise<number> {
   quietInTerminal(values, configured, interactive)
 
   const stopping = untilSignal(log)
+  const stopped = abortedBy(stopping)
   const { settings, startedStack } = await resolveEndpoints(configured, log, {
     start: true, needs: { kafka: true, clickhouse: true }, onProgress: (line) => process.stderr.write(`${line}\n`)
   })
@@ -34,13 +35,15 @@ export async function upCommand (argv: string[], log: Logger): Promise<number> {
   let started: Awaited<ReturnType<typeof startIngest>> | undefined
   let agent: Awaited<ReturnType<typeof startAgent>>
   try {
-    started = await startIngest(settings, log)
+    started = await startIngest(settings, log, stopped)
     agent = await startAgent(settings, log)
   } catch (error) {
     // A stack this command started is not left behind by a part that could not start.
     await started?.ingest.stop(stopBudgetMs.ingest)
     await started?.store.close()
     await stopOwnStack(stopBudgetMs.total)
+    // Ctrl+C while ingest still waited for a server is a stop, not a failure.
+    if (stopped.aborted) return 0
     throw error
   }
   const { ingest, store } = started
