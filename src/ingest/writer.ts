@@ -106,11 +106,16 @@ export class BatchWriter {
   }
 
   async #insertAll (rows: Rows): Promise<void> {
-    await Promise.all([
+    // Every insert is waited for, failed or not, before the next step: one still running when a
+    // sibling's failure is acted on could land after the deletes that clean up after it.
+    const settled = await Promise.allSettled([
       this.#store.insert('host_samples', rows.host_samples),
       this.#store.insert('filesystem_samples', rows.filesystem_samples),
       this.#store.insert('interface_samples', rows.interface_samples)
     ])
+    for (const outcome of settled) {
+      if (outcome.status === 'rejected') throw outcome.reason
+    }
     // The raw events go last: a batch whose events are stored has all its typed rows too.
     await this.#store.insert('events', rows.events)
   }
