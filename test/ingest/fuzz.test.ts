@@ -171,7 +171,7 @@ describe('ingest given thousands of fuzzed messages', { timeout: 240_000 }, () =
 
     try {
       while (produced < target && Date.now() - started < budgetMs) {
-        // One chunk at a time, each taken in full before the next: see the note below.
+        // One chunk at a time, each taken in full before the next: see produceChunk.
         const chunk: FuzzMessage[] = []
         let bytes = 0
         while (produced + chunk.length < target && chunk.length < 150) {
@@ -260,11 +260,9 @@ describe('ingest given thousands of fuzzed messages', { timeout: 240_000 }, () =
 })
 
 /*
- * Why chunks: ingest copies a batch's dead letters to the dead-letter topic in one send, which
- * the client makes one record batch per partition; over the topic's max.message.bytes (1 MiB
- * by default) the broker refuses it, and ingest retries that forever (see bad-input.test.ts,
- * "a batch of dead letters over 1 MiB"). Producing at most ~400 KiB and waiting until ingest
- * has taken it keeps every ingest batch under that, so the fuzz can look for other faults.
+ * Why chunks: each chunk (at most 150 messages or ~400 KiB) is produced and then waited for
+ * until ingest has taken all of it, so a message that stalls ingest is caught in the chunk that
+ * holds it, and the failure names the seed that replays it.
  */
 async function produceChunk (producer: Producer, topic: string, partitions: number,
   chunk: FuzzMessage[], first: number, expected: Map<number, { kind: string, outcome: string }>,
