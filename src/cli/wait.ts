@@ -11,12 +11,19 @@ const unreachableCodes = new Set([
   'EAI_AGAIN', 'EPIPE', 'PLT_KFK_TIMEOUT'
 ])
 
-/** Whether `error`, or any error it wraps, says the server could not be reached. */
+/** What a Kafka broker that is still starting answers, before it serves requests. */
+const notReadyKafkaErrors = new Set([
+  'BROKER_NOT_AVAILABLE', 'LEADER_NOT_AVAILABLE', 'COORDINATOR_NOT_AVAILABLE',
+  'COORDINATOR_LOAD_IN_PROGRESS', 'NOT_CONTROLLER', 'REQUEST_TIMED_OUT'
+])
+
+/** Whether `error`, or any error it wraps, says the server could not be reached yet. */
 export function isUnreachable (error: unknown): boolean {
   const visit = (node: unknown, depth: number): boolean => {
     if (depth > 6 || typeof node !== 'object' || node === null) return false
-    const { code, message } = node as { code?: unknown, message?: unknown }
+    const { code, message, apiId } = node as { code?: unknown, message?: unknown, apiId?: unknown }
     if (typeof code === 'string' && unreachableCodes.has(code)) return true
+    if (typeof apiId === 'string' && notReadyKafkaErrors.has(apiId)) return true
     // The ClickHouse client's request timeout carries no code.
     if (message === 'Timeout error.') return true
     const inner = [...((node as { errors?: unknown[] }).errors ?? []), (node as { cause?: unknown }).cause]

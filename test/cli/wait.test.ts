@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { createClient } from '@clickhouse/client'
-import { Admin } from '@platformatic/kafka'
+import { Admin, AuthenticationError, MultipleErrors, ProtocolError } from '@platformatic/kafka'
 import { isUnreachable, whileUnreachable } from '../../src/cli/wait.ts'
 import { ErrorCodes, UserError } from '../../src/errors.ts'
 import { componentLogger } from '../../src/log.ts'
@@ -30,6 +30,15 @@ describe('isUnreachable', () => {
     const wrapped = new UserError(ErrorCodes.STORE_UNAVAILABLE, 'cannot reach ClickHouse',
       { cause: clickhouse })
     assert.ok(isUnreachable(wrapped))
+  })
+
+  it('should count a Kafka broker that answers it is not ready yet as unreachable', () => {
+    for (const id of ['BROKER_NOT_AVAILABLE', 'COORDINATOR_LOAD_IN_PROGRESS']) {
+      const notReady = new MultipleErrors('metadata failed 1 times.', [new ProtocolError(id)])
+      assert.ok(isUnreachable(notReady), id)
+    }
+    assert.equal(isUnreachable(new ProtocolError('TOPIC_AUTHORIZATION_FAILED')), false)
+    assert.equal(isUnreachable(new AuthenticationError('SASL authentication failed.')), false)
   })
 
   it('should not count a server that answered and refused as unreachable', () => {
