@@ -55,3 +55,22 @@ export class MissingToolError extends UserError {
 export function isUserError (error: unknown): error is UserError {
   return error instanceof UserError
 }
+
+/**
+ * Whether `test` holds for `error` or for any error it wraps, through `cause` and the `errors`
+ * of an aggregate, as client libraries nest them ("metadata failed 4 times." around the refusal).
+ */
+export function anyInChain (error: unknown, test: (node: Record<string, unknown>) => boolean): boolean {
+  const visit = (node: unknown, depth: number): boolean => {
+    if (depth > 6 || typeof node !== 'object' || node === null) return false
+    if (test(node as Record<string, unknown>)) return true
+    return wrappedErrors(node).some((child) => visit(child, depth + 1))
+  }
+  return visit(error, 0)
+}
+
+/** The errors `node` wraps: an aggregate's `errors`, then its `cause`. */
+export function wrappedErrors (node: object): unknown[] {
+  return [...((node as { errors?: unknown[] }).errors ?? []), (node as { cause?: unknown }).cause]
+    .filter((child) => child !== undefined && child !== null)
+}

@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises'
+import { anyInChain } from '../errors.ts'
 import type { Logger } from '../log.ts'
 
 /**
@@ -19,17 +20,11 @@ const notReadyKafkaErrors = new Set([
 
 /** Whether `error`, or any error it wraps, says the server could not be reached yet. */
 export function isUnreachable (error: unknown): boolean {
-  const visit = (node: unknown, depth: number): boolean => {
-    if (depth > 6 || typeof node !== 'object' || node === null) return false
-    const { code, message, apiId } = node as { code?: unknown, message?: unknown, apiId?: unknown }
-    if (typeof code === 'string' && unreachableCodes.has(code)) return true
-    if (typeof apiId === 'string' && notReadyKafkaErrors.has(apiId)) return true
+  return anyInChain(error, ({ code, message, apiId }) =>
+    (typeof code === 'string' && unreachableCodes.has(code)) ||
+    (typeof apiId === 'string' && notReadyKafkaErrors.has(apiId)) ||
     // The ClickHouse client's request timeout carries no code.
-    if (message === 'Timeout error.') return true
-    const inner = [...((node as { errors?: unknown[] }).errors ?? []), (node as { cause?: unknown }).cause]
-    return inner.some((child) => visit(child, depth + 1))
-  }
-  return visit(error, 0)
+    message === 'Timeout error.')
 }
 
 export interface WaitOptions {

@@ -1,3 +1,5 @@
+import { anyInChain, wrappedErrors } from '../errors.ts'
+
 /**
  * What actually went wrong in a Kafka client error. The client wraps failures in layers ("metadata
  * failed 4 times.") whose innermost errors hold the cause an operator can act on ("SASL
@@ -7,8 +9,7 @@ export function kafkaErrorCause (error: unknown): string {
   const causes = new Set<string>()
   const visit = (node: unknown, depth: number): void => {
     if (depth > 6 || typeof node !== 'object' || node === null) return
-    const inner = [...((node as { errors?: unknown[] }).errors ?? []), (node as { cause?: unknown }).cause]
-      .filter((child) => child !== undefined && child !== null)
+    const inner = wrappedErrors(node)
     if (inner.length === 0) {
       const message = (node as { message?: unknown }).message
       if (typeof message === 'string' && message !== '') causes.add(message)
@@ -23,11 +24,5 @@ export function kafkaErrorCause (error: unknown): string {
 
 /** Whether the broker refused a record batch for its size (`message.max.bytes`). */
 export function isMessageTooLarge (error: unknown): boolean {
-  const visit = (node: unknown, depth: number): boolean => {
-    if (depth > 6 || typeof node !== 'object' || node === null) return false
-    if ((node as { apiId?: unknown }).apiId === 'MESSAGE_TOO_LARGE') return true
-    const inner = [...((node as { errors?: unknown[] }).errors ?? []), (node as { cause?: unknown }).cause]
-    return inner.some((child) => visit(child, depth + 1))
-  }
-  return visit(error, 0)
+  return anyInChain(error, (node) => node.apiId === 'MESSAGE_TOO_LARGE')
 }
